@@ -1,0 +1,113 @@
+# poisonfarm -- plain GNU make.
+#
+#   make            build ./poisonfarm (optimised)
+#   make run        install what is missing, fetch data, build, run the quick demo job + report
+#   make test       install what is missing, fetch data, build, run every test
+#   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv)
+#   make deps       install missing packages (root + apt) or say what is missing
+#   make data       fill the data directory (DATA_DIR, default ./data)
+#   make SANITIZE=1 test   the same tests in an ASan/UBSan build (objects under build-san/)
+#   make install PREFIX=/usr/local
+#
+# CC always has a default in GNU make, so the MPI compiler is a variable of its own.
+MPICC    ?= mpicc
+PREFIX   ?= /usr/local
+DATA_DIR ?= data
+NP       ?= 2
+SANITIZE ?= 0
+
+PKGS     := hdf5-openmpi openblas libconfig zlib libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT      ?= -O3
+WARN     := -Wall -Wextra -Wpedantic -Werror
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+DEFS     := -D_POSIX_C_SOURCE=200809L -DPF_GIT_COMMIT='"$(GIT_COMMIT)"' \
+            -DPF_SHARE_DIR='"$(PREFIX)/share/poisonfarm"'
+CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -fopenmp -Iinclude $(PKG_CFLAGS) $(DEFS) \
+             -DPF_CFLAGS='"$(OPT) -std=c11 -fopenmp$(SAN_FLAGS)"' $(SAN_FLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lcmocka -lm -fopenmp $(SAN_FLAGS) $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+BUILD     := build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT       := -O1
+BIN       := $(BUILD)/poisonfarm
+else
+BUILD     := build
+SAN_FLAGS :=
+BIN       := poisonfarm
+endif
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libpoisonfarm.a
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BUILD)/bench/bench_nn
+
+.PHONY: all run test test-unit test-integ test-slurm bench deps data clean install check-build
+all: $(BIN)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(MPICC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(MPICC) $^ -o $@ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
+
+check-build: $(BIN) $(TEST_BIN)
+
+deps:
+	@bash scripts/deps.sh
+
+data: deps
+	@bash scripts/data.sh "$(DATA_DIR)"
+
+# The unit tests (cmocka) and the integration tests (the real binary under mpirun),
+# one summary line at the end: "N passed, N failed, N skipped".
+test: deps data
+	@$(MAKE) --no-print-directory check-build
+	@BUILD=$(BUILD) BIN=$(BIN) bash tests/run.sh
+
+test-unit: check-build
+	@BUILD=$(BUILD) BIN=$(BIN) bash tests/run.sh unit
+
+test-integ: check-build
+	@BUILD=$(BUILD) BIN=$(BIN) bash tests/run.sh integ
+
+test-slurm: deps data
+	@$(MAKE) --no-print-directory $(BIN)
+	@BIN=$(BIN) bash tests/slurm/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+	@mkdir -p output
+	$(BENCH_BIN)
+
+run: deps data
+	@$(MAKE) --no-print-directory $(BIN)
+	@NP=$(NP) BIN=$(BIN) bash scripts/run-demo.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/poisonfarm/jobs
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/poisonfarm
+	install -m 644 jobs/*.cfg $(DESTDIR)$(PREFIX)/share/poisonfarm/jobs/
+
+clean:
+	rm -rf build build-san poisonfarm
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

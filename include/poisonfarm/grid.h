@@ -1,0 +1,75 @@
+/* grid.h -- job files (libconfig) and their expansion into a grid of configurations.
+ *
+ * A job file holds grid axes (lists) and training settings; see README "Job files". Expansion order
+ * (and so the configuration ids, from 0) is fixed: datasets, then modes, subsets, models,
+ * batch_sizes, selections, poison_validation, repeats, and percents innermost, each axis in the
+ * order written. */
+#ifndef POISONFARM_GRID_H
+#define POISONFARM_GRID_H
+
+#include "poisonfarm/common.h"
+#include "poisonfarm/train.h"
+
+#include <stdint.h>
+
+#define PF_GRID_MAX_AXIS 256
+
+typedef struct {
+    char path[PF_PATH_MAX];     /* as given */
+    char name[256];             /* file name without directory and .cfg: "quick" */
+    char *text;                 /* the file's full text (owned) */
+
+    /* Axes, in the order written. */
+    int ndatasets;        pf_dataset_id datasets[PF_DS_COUNT];
+    int nmodes;           pf_mode modes[PF_MODE_COUNT];
+    int nsubsets;         int32_t subsets[PF_GRID_MAX_AXIS];
+    int npercents;        double percents[PF_GRID_MAX_AXIS];
+    int nbatch_sizes;     int32_t batch_sizes[PF_GRID_MAX_AXIS];
+    int nmodels;          pf_model_kind models[PF_MODEL_COUNT];
+    int npoison_validation; int poison_validation[2];
+    int nselections;      pf_selection selections[PF_SEL_COUNT];
+    int32_t repeats;
+
+    /* Training settings (defaults from the seed recipe). */
+    int32_t max_epochs, patience, lr_patience;
+    double lr_factor, lr;
+    uint64_t seed;
+    int32_t threads;
+    int epochs_capped;          /* 1 when max_epochs < 100: reported in results and report */
+
+    /* Paths, "" when not set. Relative paths are relative to the working directory. */
+    char data_dir[PF_PATH_MAX];
+    char output[PF_PATH_MAX];
+
+    /* The expanded grid. */
+    int64_t nconfigs;
+    pf_config *configs;         /* owned */
+} pf_job;
+
+/* Reads and validates a job file, then expands it. Unknown keys, wrong types, empty axes, percents
+ * outside [0, 100], unknown names: -1 with err->msg "FILE:LINE: what is wrong" (PF_ERR_USAGE), or
+ * "FILE: cannot read: why". On success the job owns its memory until grid_free. */
+int grid_load(pf_job *job, const char *path, pf_error *err);
+
+/* Same from a string (tests, and the job text stored in a results file); `path` names it in errors. */
+int grid_load_string(pf_job *job, const char *text, const char *path, pf_error *err);
+
+void grid_free(pf_job *job);
+
+/* Looks up a job file: path as given when it exists, else PF_SHARE_DIR "/jobs/" + path (or + path
+ * + ".cfg"). Writes the path found to out; returns 0, or -1 with err naming the file. */
+int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err);
+
+/* A 64-bit fingerprint of everything that decides results: the SET of expanded configurations
+ * (each with all its result-affecting settings) independent of their order, so comments,
+ * formatting and axis order do not change it. A resumed run keeps the ids of the existing file and
+ * matches configurations by content (grid_config_hash). */
+uint64_t grid_fingerprint(const pf_job *job);
+
+/* Relative cost of one configuration (training-sample passes including validation), for
+ * most-expensive-first scheduling and wall-time estimates: seconds = cost * seconds_per_unit. */
+uint64_t grid_config_hash(const pf_config *cfg);
+
+double grid_config_cost(const pf_config *cfg, int32_t n_train);
+
+#endif

@@ -1,0 +1,47 @@
+/* poison.h -- label poisoning: which labels are replaced and by what (seed/RECIPE.md).
+ *
+ * For p percent of n training items, exactly round(n * p / 100) labels (round half to even, as
+ * Python's round) are replaced: the LAST ones. The wrong label of item i depends only on (seed, i,
+ * true label, mode), so poisoned sets are nested across p. Functions work on copies: the dataset's
+ * labels are never modified. */
+#ifndef POISONFARM_POISON_H
+#define POISONFARM_POISON_H
+
+#include <stdint.h>
+
+typedef enum {
+    PF_MODE_RANDOM = 0,  /* uniform over the K-1 wrong classes */
+    PF_MODE_BIASED,      /* the first wrong class: 0, or 1 when the true label is 0 */
+    PF_MODE_COUNT
+} pf_mode;
+
+/* "random", "biased". */
+const char *poison_mode_name(pf_mode mode);
+
+/* Parses a mode name; returns 0 and sets *mode, or -1. */
+int poison_mode_from_name(const char *name, pf_mode *mode);
+
+/* round(n * p / 100) with round-half-to-even on the double value n * p / 100, as Python computes
+ * it. p in [0, 100]. */
+int64_t poison_count(int64_t n, double percent);
+
+/* The wrong label for item i whose true label is y, among k classes (k >= 2). Never equals y. */
+uint8_t poison_wrong_label(uint8_t y, int k, pf_mode mode, uint64_t seed, int64_t i);
+
+/* out[i] = labels[i] for the first n - m items, wrong labels for the last m = poison_count(n, p).
+ * out and labels may not alias. Returns m. */
+int64_t poison_apply(uint8_t *out, const uint8_t *labels, int64_t n, int k, double percent,
+                     pf_mode mode, uint64_t seed);
+
+/* Validation poisoning: the same count m = poison_count(n, p), on a seeded random choice of items
+ * (the first m of a seeded permutation, so nested across p). When `which` is not NULL, which[i] is
+ * set to 1 for poisoned items, 0 otherwise. Returns m. */
+int64_t poison_apply_scattered(uint8_t *out, uint8_t *which, const uint8_t *labels, int64_t n, int k,
+                               double percent, pf_mode mode, uint64_t seed);
+
+/* Realised noise: counts[y * k + z] += 1 for every item with original label y and new label z
+ * (k * k counts, caller zeroes). Returns how many labels changed. */
+int64_t poison_transitions(const uint8_t *orig, const uint8_t *poisoned, int64_t n, int k,
+                           int64_t *counts);
+
+#endif

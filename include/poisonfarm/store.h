@@ -1,0 +1,151 @@
+/* store.h -- the results file: one parallel HDF5 file (MPI-IO) shared by every rank.
+ *
+ * Layout (README "Results file"): /configs and /results compound tables (one row per
+ * configuration, enums for names), /history/{train_loss,train_acc,val_loss,val_acc,lr,
+ * epoch_seconds} [configs x max_epochs], /confusion [configs x Kmax x Kmax] int32, /runs log, root
+ * attributes (provenance, job text, fingerprint, file id). Everything is created collectively at
+ * start, contiguous, allocated early with explicit fill values, and flushed once; during the run a
+ * rank writes only raw rows of its own configurations with independent I/O, the status last, so the
+ * file stays readable and resumable after kill -9 (HPC-NOTES.md). HDF5's automatic error printing
+ * is off: calls that cannot fail because of the user go through PF_H5_CHECK; the user-facing
+ * checks (store_inspect) report one-line errors instead. */
+#ifndef POISONFARM_STORE_H
+#define POISONFARM_STORE_H
+
+#include "poisonfarm/common.h"
+#include "poisonfarm/grid.h"
+#include "poisonfarm/train.h"
+
+#include <mpi.h>
+#include <stdint.h>
+
+typedef enum {
+    PF_STATUS_PENDING = 0,
+    PF_STATUS_RUNNING,
+    PF_STATUS_DONE,
+    PF_STATUS_FAILED,
+    PF_STATUS_DIVERGED,
+    PF_STATUS_COUNT
+} pf_status;
+
+const char *status_name(pf_status s);   /* "pending", "running", "done", "failed", "diverged" */
+
+#define PF_HOST_LEN 64
+#define PF_REASON_LEN 128
+
+/* One /configs row plus what the farm knows of it before training. */
+typedef struct {
+    int64_t id;
+    pf_config cfg;          /* includes the training settings (max_epochs, patience, ...) */
+    int32_t k;              /* classes */
+    int32_t n_train;        /* training items actually used */
+} pf_store_config;
+
+/* One /results row. */
+typedef struct {
+    pf_status status;
+    pf_stop stop;
+    double best_val_acc, final_val_acc, heldout_acc, poisoned_val_acc;   /* fractions / NaN */
+    int32_t best_epoch, epochs;                                          /* -1 when n/a */
+    int64_t n_poisoned, n_val_poisoned;
+    double learned_poison, learned_true;
+    double train_seconds;
+    int32_t rank;
+    char host[PF_HOST_LEN];
+    char reason[PF_REASON_LEN];   /* why it failed, "" otherwise */
+} pf_store_row;
+
+/* Root attributes written at creation. */
+typedef struct {
+    const char *job_text;         /* the job file's full text */
+    const char *job_path;
+    uint64_t fingerprint;         /* grid_fingerprint */
+    const char *data_checksums;   /* "cifar10/test_batch.bin md5 ...\n..." */
+    const char *hostnames;        /* comma-separated */
+    int32_t ranks;
+    int epochs_capped;
+    const char *file_id;          /* random hex id keying the checkpoint directory */
+} pf_store_meta;
+
+/* One /runs row, appended collectively at the clean end of each run. */
+typedef struct {
+    double start, end;            /* Unix time, seconds */
+    int32_t ranks, threads;
+    char hosts[256];
+    int64_t configs_done;         /* configurations finished in this run */
+    double efficiency;            /* sum of configuration seconds / (cores x wall) */
+    char ended[32];               /* "complete", "stopped", "failed" */
+} pf_store_run;
+
+typedef struct pf_store pf_store;
+
+/* What rank 0 learns of an existing file before anyone opens it in parallel (serial, read-only).
+ * Returns 0 with info filled, -1 with a one-line error when the file cannot be read as a
+ * poisonfarm results file (naming it), never touching it. */
+typedef struct {
+    int exists;                   /* 0: no file at path (nothing else set) */
+    uint64_t fingerprint;
+    int64_t nconfigs;
+    char file_id[40];
+    int64_t count[PF_STATUS_COUNT];
+} pf_store_info;
+int store_inspect(const char *path, pf_store_info *info, pf_error *err);
+
+/* Collective over comm. Creates a new results file at path (which must not exist) for the given
+ * configurations (ids 0..n-1 in order), fully allocated and flushed. Aborts the job on library
+ * failure (the caller has checked the path is writable). */
+pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *configs, int64_t n,
+                       const pf_store_meta *meta);
+
+/* Collective. Opens an existing results file read-write. */
+pf_store *store_open(MPI_Comm comm, const char *path);
+
+int64_t store_nconfigs(const pf_store *s);
+int32_t store_max_epochs(const pf_store *s);
+
+/* Any rank: reads the /configs table (n rows) / the status column of /results. */
+void store_read_configs(pf_store *s, pf_store_config *out);
+void store_read_status(pf_store *s, pf_status *out);
+
+/* Independent, any rank, only for configurations it owns: marks a row running (rank, host), or
+ * writes a finished configuration (its /results row, history rows and confusion matrix; the status
+ * is written last). */
+void store_write_running(pf_store *s, int64_t id, int32_t rank, const char *host);
+void store_write_result(pf_store *s, int64_t id, const pf_store_row *row, const pf_result *res);
+/* Resets a row to pending (a failed one retried, or a running one being resumed). */
+void store_write_pending(pf_store *s, int64_t id);
+
+/* Collective: appends a /runs row (and sets the root attribute "efficiency" of the last run). */
+void store_append_run(pf_store *s, const pf_store_run *run);
+
+/* Collective: closes the file. NULL-safe. */
+void store_close(pf_store *s);
+
+/* A whole results file read serially into memory (report, replay). */
+typedef struct {
+    int64_t n;
+    int32_t kmax, max_epochs;
+    pf_store_config *configs;     /* n */
+    pf_store_row *rows;           /* n */
+    double *history[6];           /* train_loss, train_acc, val_loss, val_acc, lr, epoch_seconds:
+                                     n * max_epochs each, NaN past the last epoch */
+    int32_t *confusion;           /* n * kmax * kmax */
+    char *job_text;               /* root attribute */
+    uint64_t fingerprint;
+    char file_id[40];
+    int epochs_capped;
+    int64_t nruns;
+    pf_store_run *runs;
+} pf_results;
+
+extern const char *const store_history_names[6];
+
+/* Reads path (serially, read-only). 0, or -1 with a one-line error naming the file. Works on a file
+ * whose run is still going or was killed. */
+int store_load(const char *path, pf_results *r, pf_error *err);
+void store_results_free(pf_results *r);
+
+/* Turns HDF5's automatic error printing off (call once at start). */
+void store_quiet_hdf5(void);
+
+#endif

@@ -1,0 +1,154 @@
+/* train.h -- one configuration's training run: poisoning, the seed's recipe (Adam, early stopping,
+ * ReduceLROnPlateau, best-epoch selection), metrics, and a checkpoint of the whole state.
+ *
+ * Randomness: stream = derive(derive(derive(job seed, dataset), subset), repeat). Initial weights
+ * come from derive(stream, PF_RNG_TAG_INIT), the shuffle of epoch e from
+ * derive(derive(stream, PF_RNG_TAG_SHUFFLE), e), the wrong training labels from
+ * derive(stream, PF_RNG_TAG_POISON), the validation poisoning from derive(stream,
+ * PF_RNG_TAG_VALPOISON). Never from percent, mode, batch size or model: the points of one curve share
+ * initial weights and shuffles. */
+#ifndef POISONFARM_TRAIN_H
+#define POISONFARM_TRAIN_H
+
+#include "poisonfarm/common.h"
+#include "poisonfarm/data.h"
+#include "poisonfarm/nn.h"
+#include "poisonfarm/poison.h"
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef enum {
+    PF_SEL_TEST = 0,  /* the seed's method: select on the whole test set */
+    PF_SEL_SPLIT,     /* select on the first half of the test set, report the second half */
+    PF_SEL_COUNT
+} pf_selection;
+
+/* Why training ended. PF_STOP_NONE while it runs. */
+typedef enum {
+    PF_STOP_NONE = 0,
+    PF_STOP_EARLY,       /* early stopping (patience) */
+    PF_STOP_MAX_EPOCHS,  /* the epoch cap */
+    PF_STOP_DIVERGED,    /* NaN or Inf loss */
+    PF_STOP_COUNT
+} pf_stop;
+
+const char *selection_name(pf_selection s);   /* "test", "split" */
+int selection_from_name(const char *name, pf_selection *s);
+const char *stop_name(pf_stop s);             /* "none", "early", "max_epochs", "diverged" */
+
+/* One configuration: everything that decides its result. */
+typedef struct {
+    pf_dataset_id dataset;
+    pf_mode mode;
+    pf_model_kind model;
+    pf_selection selection;
+    int32_t subset;          /* first N training items, 0 = all */
+    double percent;          /* 0..100 */
+    int32_t batch_size;      /* 256 */
+    int poison_validation;   /* 0/1 */
+    int32_t repeat;          /* 0.. */
+    uint64_t seed;           /* the job seed */
+    int32_t max_epochs;      /* 100 */
+    int32_t patience;        /* early stopping, 10 */
+    int32_t lr_patience;     /* ReduceLROnPlateau, 5 */
+    double lr_factor;        /* 0.1 */
+    double lr;               /* initial learning rate, 1e-3 */
+} pf_config;
+
+/* Fills the seed recipe's defaults (dataset mnist, random, seed model, test selection, subset 0,
+ * percent 0, batch 256, seed 1, 100 epochs, patience 10, lr_patience 5, factor 0.1, lr 1e-3). */
+void config_defaults(pf_config *cfg);
+
+/* The stream seed of a configuration (see the top of this file). */
+uint64_t config_stream(const pf_config *cfg);
+
+/* Per-configuration results. Accuracies are fractions in [0, 1]; NaN / -1 where not applicable. */
+typedef struct {
+    pf_stop stop;
+    int32_t epochs;             /* epochs completed */
+    int32_t best_epoch;         /* from 1; -1 before the first epoch */
+    double best_val_acc;        /* clean accuracy on the selection's validation items at best_epoch */
+    double final_val_acc;       /* the same at the last completed epoch */
+    double heldout_acc;         /* split: second half's clean accuracy at best_epoch; else NaN */
+    double poisoned_val_acc;    /* poison_validation: the watched (poisoned-label) accuracy at
+                                   best_epoch; else NaN */
+    int32_t n_train;            /* training items actually used */
+    int32_t n_val;              /* validation items the selection watched */
+    int64_t n_poisoned;         /* training labels changed */
+    int64_t n_val_poisoned;     /* validation labels changed (poison_validation) */
+    double learned_poison;      /* on poisoned training items, at best epoch: fraction predicted as
+                                   their poisoned label (NaN when none are poisoned) */
+    double learned_true;        /* ... and as their true label */
+    double train_seconds;       /* wall time of the completed epochs, accumulated across resumes */
+    int k;                      /* classes */
+    /* History, max_epochs entries each, NaN past the last completed epoch. Owned by the trainer. */
+    double *train_loss, *train_acc, *val_loss, *val_acc, *lr, *epoch_seconds;
+    int32_t *confusion;         /* (k, k): rows true class, columns predicted, at best_epoch */
+} pf_result;
+
+typedef struct pf_trainer pf_trainer;
+
+/* Optional hooks into the epoch loop. */
+typedef struct {
+    /* Called after every training batch (the farm's rank 0 answers workers here). May be NULL. */
+    void (*on_batch)(void *ctx);
+    /* Called after every completed epoch with the trainer, e.g. to print or checkpoint. May be NULL. */
+    void (*on_epoch)(void *ctx, const pf_trainer *t);
+    void *ctx;
+    /* When not NULL and non-zero, the current epoch is abandoned at the next batch (its work is
+       discarded; the state stays that of the last completed epoch). */
+    volatile sig_atomic_t *stop_flag;
+} pf_train_hooks;
+
+/* Prepares a run: checks the subset against ds (user error -> -1 with err), poisons copies of the
+ * labels, builds and initialises the model. ds must outlive the trainer. threads >= 1. */
+pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threads, pf_error *err);
+void trainer_free(pf_trainer *t);
+
+/* Runs one epoch (train, evaluate, callbacks). Returns 1 when training has ended (result()->stop is
+ * set), 0 when more epochs follow, -1 when interrupted by the stop flag (the unfinished epoch is
+ * discarded and the trainer is exactly as after the previous epoch). */
+int trainer_epoch(pf_trainer *t, const pf_train_hooks *hooks);
+
+/* Runs epochs until the end or an interruption; returns as trainer_epoch's last call (1 or -1). */
+int trainer_run(pf_trainer *t, const pf_train_hooks *hooks);
+
+/* 1 when training has ended. */
+int trainer_finished(const pf_trainer *t);
+
+/* The results so far. Once finished, includes the learned-poison fractions and the confusion
+ * matrix of the best epoch. The pointer stays valid until trainer_free. */
+const pf_result *trainer_result(const pf_trainer *t);
+const pf_config *trainer_config(const pf_trainer *t);
+size_t trainer_param_count(const pf_trainer *t);
+
+/* Writes the whole state (epoch, weights, Adam moments and step, counters, lr, best weights and
+ * metrics, history) to path atomically (temporary file + rename). 0, or -1 with err. */
+int trainer_save(const pf_trainer *t, const char *path, pf_error *err);
+
+/* Restores a state written by trainer_save for the same configuration (checked): continuing gives
+ * bit-identical results to a run that was never interrupted. 0, or -1 with err. */
+int trainer_restore(pf_trainer *t, const char *path, pf_error *err);
+
+/* Scripted plateau logic, exposed for tests: feeds one epoch's monitored correct count (out of
+ * n_val items) and returns what happened. */
+typedef struct {
+    int64_t best_correct;   /* early stopping: best so far (strictly greater improves) */
+    int32_t es_wait;        /* epochs without improvement */
+    int64_t lr_best;        /* ReduceLROnPlateau's best (improves by more than min_delta) */
+    int32_t lr_wait;
+    double lr;
+    int32_t patience, lr_patience;
+    double lr_factor;
+    double min_delta_items; /* 1e-4 * n_val: improvement needed in correct predictions */
+} pf_plateau;
+
+void plateau_init(pf_plateau *p, double lr, int32_t patience, int32_t lr_patience, double lr_factor,
+                  int32_t n_val);
+/* Returns a bit set: PF_PLATEAU_BEST (new best epoch), PF_PLATEAU_LR (lr reduced after this
+ * epoch), PF_PLATEAU_STOP (early stopping triggers). */
+enum { PF_PLATEAU_BEST = 1, PF_PLATEAU_LR = 2, PF_PLATEAU_STOP = 4 };
+int plateau_update(pf_plateau *p, int64_t correct);
+
+#endif

@@ -1,0 +1,27 @@
+# tests/lib.sh -- helpers for the integration tests (sourced). Each check reports one line in
+# cmocka's format, which tests/run.sh counts. On failure it prints the command to rerun.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${BIN:-./poisonfarm}
+case "$BIN" in /*) ;; *) BIN="$ROOT/${BIN#./}" ;; esac
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+DATA_DIR=${POISONFARM_DATA:-$ROOT/data}
+export POISONFARM_DATA=$DATA_DIR
+
+pass() { echo "[       OK ] $1"; }
+fail() { echo "[  FAILED  ] $1"; shift; for l in "$@"; do echo "    $l"; done; }
+skip() { echo "[  SKIPPED ] $1: $2"; }
+
+# check NAME CONDITION-COMMAND... : passes when the command succeeds.
+check() {
+    local name=$1; shift
+    if "$@"; then pass "$name"; else fail "$name" "check failed: $*"; fi
+}
+
+# A fresh temporary directory removed at exit.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pf-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# mpirun with the options every test needs; -q hides mpirun's banner about non-zero exits.
+pf_mpirun() { local np=$1; shift; mpirun -q --oversubscribe -np "$np" "$@"; }

@@ -54,10 +54,13 @@ typedef struct {
     int32_t lr_patience;     /* ReduceLROnPlateau, 5 */
     double lr_factor;        /* 0.1 */
     double lr;               /* initial learning rate, 1e-3 */
+    int32_t val_items;       /* validation on the first N test items, 0 = the whole test set (the
+                                recipe); only for quick tests and demos */
 } pf_config;
 
 /* Fills the seed recipe's defaults (dataset mnist, random, seed model, test selection, subset 0,
- * percent 0, batch 256, seed 1, 100 epochs, patience 10, lr_patience 5, factor 0.1, lr 1e-3). */
+ * percent 0, batch 256, seed 1, 100 epochs, patience 10, lr_patience 5, factor 0.1, lr 1e-3,
+ * val_items 0). */
 void config_defaults(pf_config *cfg);
 
 /* The stream seed of a configuration (see the top of this file). */

@@ -1,0 +1,330 @@
+/* test_poison.c -- label poisoning: counts, which items, wrong labels, nesting, seeds, noise report. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "poisonfarm/poison.h"
+#include "poisonfarm/rng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Labels 0..k-1 in a seeded, reproducible but irregular order. */
+static uint8_t *make_labels(int64_t n, int k, uint64_t seed)
+{
+    uint8_t *y = malloc((size_t)(n > 0 ? n : 1));
+    assert_non_null(y);
+    pf_rng r;
+    rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) y[i] = (uint8_t)rng_below(&r, (uint32_t)k);
+    return y;
+}
+
+/* Expected values computed with Python 3: round(n * p / 100) (half to even on the double). */
+static void count_matches_python_round(void **state)
+{
+    (void)state;
+    static const struct { int64_t n; double p; int64_t m; } cases[] = {
+        {0, 0.0, 0},        {0, 50.0, 0},        {1, 0.0, 0},          {1, 50.0, 0},
+        {1, 50.1, 1},       {1, 100.0, 1},       {2, 25.0, 0},         {3, 50.0, 2},
+        {5, 50.0, 2},       {7, 50.0, 4},        {10, 15.0, 2},        {10, 25.0, 2},
+        {10, 35.0, 4},      {10, 45.0, 4},       {100, 2.5, 2},        {100, 0.5, 0},
+        {300, 0.5, 2},      {1000, 0.5, 5},      {1000, 1.0, 10},      {1000, 7.0, 70},
+        {1000, 100.0, 1000}, {60000, 1.0, 600},  {60000, 0.1, 60},     {60000, 33.3, 19980},
+        {50000, 0.001, 0},  {50000, 0.003, 2},   {999, 50.0, 500},     {1001, 50.0, 500},
+        {1000, 0.05, 0},    {1000, 0.15, 2},     {200, 0.25, 0},       {6, 25.0, 2},
+        {14, 25.0, 4},      {29, 10.0, 3},       {1000, 33.35, 334},   {60000, 99.99, 59994},
+        {12345, 12.5, 1543},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int64_t got = poison_count(cases[c].n, cases[c].p);
+        if (got != cases[c].m)
+            fprintf(stderr, "poison_count(%lld, %g) = %lld, expected %lld\n", (long long)cases[c].n,
+                    cases[c].p, (long long)got, (long long)cases[c].m);
+        assert_int_equal(got, cases[c].m);
+    }
+    /* 0 % is nothing and 100 % everything, for every n. */
+    for (int64_t n = 0; n < 2000; n += 7) {
+        assert_int_equal(poison_count(n, 0.0), 0);
+        assert_int_equal(poison_count(n, 100.0), n);
+    }
+}
+
+static void apply_poisons_exactly_the_last_m(void **state)
+{
+    (void)state;
+    const int64_t n = 1000;
+    const int k = 10;
+    uint8_t *y = make_labels(n, k, 11);
+    uint8_t *out = malloc(n);
+    const double percents[] = {0, 0.5, 1, 2, 3, 7, 10, 33.3, 50, 99.9, 100};
+    for (int mode = 0; mode < PF_MODE_COUNT; mode++) {
+        for (size_t j = 0; j < sizeof percents / sizeof percents[0]; j++) {
+            int64_t m = poison_apply(out, y, n, k, percents[j], (pf_mode)mode, 99);
+            assert_int_equal(m, poison_count(n, percents[j]));
+            for (int64_t i = 0; i < n; i++) {
+                if (i < n - m)
+                    assert_int_equal(out[i], y[i]);
+                else
+                    assert_int_not_equal(out[i], y[i]);
+            }
+        }
+    }
+    free(out);
+    free(y);
+}
+
+static void never_the_true_label(void **state)
+{
+    (void)state;
+    const int ks[] = {2, 3, 10, 100};
+    for (size_t a = 0; a < sizeof ks / sizeof ks[0]; a++) {
+        int k = ks[a];
+        for (int y = 0; y < k; y++)
+            for (int64_t i = 0; i < 300; i++)
+                for (int mode = 0; mode < PF_MODE_COUNT; mode++) {
+                    uint8_t z = poison_wrong_label((uint8_t)y, k, (pf_mode)mode, 5, i);
+                    assert_true(z < k);
+                    assert_int_not_equal(z, y);
+                }
+    }
+}
+
+static void biased_is_class_0_or_1(void **state)
+{
+    (void)state;
+    for (int k = 2; k <= 100; k++)
+        for (int y = 0; y < k; y++)
+            for (int64_t i = 0; i < 5; i++)
+                assert_int_equal(poison_wrong_label((uint8_t)y, k, PF_MODE_BIASED, (uint64_t)i * 31, i),
+                                 y == 0 ? 1 : 0);
+}
+
+/* Pearson's chi-square of observed counts against a uniform expectation. */
+static double chi_square(const int64_t *obs, int cells, double total)
+{
+    double e = total / cells, chi2 = 0;
+    for (int c = 0; c < cells; c++) chi2 += (obs[c] - e) * (obs[c] - e) / e;
+    return chi2;
+}
+
+static void random_is_uniform_over_wrong_classes(void **state)
+{
+    (void)state;
+    /* K = 10: for each true label, 45000 draws over its 9 wrong classes; 8 degrees of freedom,
+     * 26.12 is the p = 0.001 critical value. The streams are seeded, so the outcome is fixed. */
+    for (int y = 0; y < 10; y++) {
+        int64_t obs[10] = {0};
+        const int64_t draws = 45000;
+        for (int64_t i = 0; i < draws; i++) obs[poison_wrong_label((uint8_t)y, 10, PF_MODE_RANDOM, 2024, i)]++;
+        assert_int_equal(obs[y], 0);
+        int64_t wrong[9];
+        for (int c = 0, w = 0; c < 10; c++)
+            if (c != y) wrong[w++] = obs[c];
+        double chi2 = chi_square(wrong, 9, (double)draws);
+        if (chi2 >= 26.12) fprintf(stderr, "y=%d chi2=%g\n", y, chi2);
+        assert_true(chi2 < 26.12);
+    }
+    /* K = 100 (CIFAR-100), true label 42: 99 wrong classes, 98 degrees of freedom, p = 0.001
+     * critical value about 147. */
+    int64_t obs[100] = {0};
+    const int64_t draws = 99000;
+    for (int64_t i = 0; i < draws; i++) obs[poison_wrong_label(42, 100, PF_MODE_RANDOM, 7, i)]++;
+    assert_int_equal(obs[42], 0);
+    int64_t wrong[99];
+    for (int c = 0, w = 0; c < 100; c++)
+        if (c != 42) wrong[w++] = obs[c];
+    double chi2 = chi_square(wrong, 99, (double)draws);
+    if (chi2 >= 147.0) fprintf(stderr, "k=100 chi2=%g\n", chi2);
+    assert_true(chi2 < 147.0);
+    /* K = 2: the only wrong class. */
+    for (int64_t i = 0; i < 100; i++) assert_int_equal(poison_wrong_label(1, 2, PF_MODE_RANDOM, 3, i), 0);
+}
+
+static void nested_across_percents(void **state)
+{
+    (void)state;
+    const int64_t n = 1000;
+    uint8_t *y = make_labels(n, 10, 4);
+    uint8_t *lo = malloc(n), *hi = malloc(n);
+    const double percents[] = {0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 100};
+    const size_t np = sizeof percents / sizeof percents[0];
+    for (int mode = 0; mode < PF_MODE_COUNT; mode++)
+        for (size_t a = 0; a + 1 < np; a++) {
+            int64_t mlo = poison_apply(lo, y, n, 10, percents[a], (pf_mode)mode, 8);
+            int64_t mhi = poison_apply(hi, y, n, 10, percents[a + 1], (pf_mode)mode, 8);
+            assert_true(mlo <= mhi);
+            /* Every item poisoned at the lower percent is poisoned identically at the higher. */
+            for (int64_t i = n - mlo; i < n; i++) assert_int_equal(lo[i], hi[i]);
+        }
+    free(lo);
+    free(hi);
+    free(y);
+}
+
+static void same_seed_same_labels_other_seed_other(void **state)
+{
+    (void)state;
+    const int64_t n = 10000;
+    uint8_t *y = make_labels(n, 10, 5);
+    uint8_t *a = malloc(n), *b = malloc(n), *c = malloc(n);
+    poison_apply(a, y, n, 10, 100, PF_MODE_RANDOM, 1);
+    poison_apply(b, y, n, 10, 100, PF_MODE_RANDOM, 1);
+    poison_apply(c, y, n, 10, 100, PF_MODE_RANDOM, 2);
+    assert_memory_equal(a, b, n);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < n; i++) differ += a[i] != c[i];
+    /* Two independent draws among 9 wrong classes agree 1/9 of the time. */
+    assert_true(differ > n * 8 / 10);
+    /* Biased does not depend on the seed at all. */
+    poison_apply(a, y, n, 10, 100, PF_MODE_BIASED, 1);
+    poison_apply(c, y, n, 10, 100, PF_MODE_BIASED, 2);
+    assert_memory_equal(a, c, n);
+    free(a);
+    free(b);
+    free(c);
+    free(y);
+}
+
+static void input_never_modified(void **state)
+{
+    (void)state;
+    const int64_t n = 500;
+    uint8_t *y = make_labels(n, 10, 6);
+    uint8_t *copy = malloc(n), *out = malloc(n), *which = malloc(n);
+    memcpy(copy, y, n);
+    for (int mode = 0; mode < PF_MODE_COUNT; mode++) {
+        poison_apply(out, y, n, 10, 100, (pf_mode)mode, 3);
+        assert_memory_equal(y, copy, n);
+        poison_apply_scattered(out, which, y, n, 10, 100, (pf_mode)mode, 3);
+        assert_memory_equal(y, copy, n);
+    }
+    int64_t counts[100] = {0};
+    poison_transitions(y, out, n, 10, counts);
+    assert_memory_equal(y, copy, n);
+    free(which);
+    free(out);
+    free(copy);
+    free(y);
+}
+
+static void scattered_exact_nested_seeded(void **state)
+{
+    (void)state;
+    const int64_t n = 10000;
+    const int k = 10;
+    uint8_t *y = make_labels(n, k, 7);
+    uint8_t *o1 = malloc(n), *w1 = malloc(n), *o2 = malloc(n), *w2 = malloc(n);
+    const double percents[] = {0, 0.5, 1, 5, 10, 20, 30, 50, 80, 100};
+    const size_t np = sizeof percents / sizeof percents[0];
+    for (int mode = 0; mode < PF_MODE_COUNT; mode++) {
+        for (size_t a = 0; a < np; a++) {
+            int64_t m = poison_apply_scattered(o1, w1, y, n, k, percents[a], (pf_mode)mode, 77);
+            assert_int_equal(m, poison_count(n, percents[a]));
+            int64_t flagged = 0, first_half = 0;
+            for (int64_t i = 0; i < n; i++) {
+                assert_true(w1[i] == 0 || w1[i] == 1);
+                flagged += w1[i];
+                if (w1[i]) {
+                    assert_int_not_equal(o1[i], y[i]);
+                    assert_int_equal(o1[i], poison_wrong_label(y[i], k, (pf_mode)mode, 77, i));
+                    first_half += i < n / 2;
+                } else {
+                    assert_int_equal(o1[i], y[i]);
+                }
+            }
+            assert_int_equal(flagged, m);
+            /* Spread over the whole set, not the last items: about half in the first half. */
+            if (m >= 500) assert_true(first_half > m * 4 / 10 && first_half < m * 6 / 10);
+            if (a + 1 < np) {
+                int64_t m2 = poison_apply_scattered(o2, w2, y, n, k, percents[a + 1], (pf_mode)mode, 77);
+                assert_true(m2 >= m);
+                for (int64_t i = 0; i < n; i++)
+                    if (w1[i]) {
+                        assert_int_equal(w2[i], 1);
+                        assert_int_equal(o2[i], o1[i]);
+                    }
+            }
+        }
+    }
+    /* Same seed: same items and labels; another seed: another choice of items. */
+    poison_apply_scattered(o1, w1, y, n, k, 20, PF_MODE_RANDOM, 5);
+    poison_apply_scattered(o2, w2, y, n, k, 20, PF_MODE_RANDOM, 5);
+    assert_memory_equal(o1, o2, n);
+    assert_memory_equal(w1, w2, n);
+    uint8_t *ref = malloc(n);
+    memcpy(ref, o1, n);
+    poison_apply_scattered(o2, w2, y, n, k, 20, PF_MODE_RANDOM, 6);
+    int64_t both = 0;
+    for (int64_t i = 0; i < n; i++) both += w1[i] && w2[i];
+    /* Two independent 20 % choices share about 4 % of the items (400), far from 2000. */
+    assert_true(both > 250 && both < 550);
+    /* which may be NULL, and changes nothing else. */
+    memset(o1, 0xff, n);
+    assert_int_equal(poison_apply_scattered(o1, NULL, y, n, k, 20, PF_MODE_RANDOM, 5), 2000);
+    assert_memory_equal(o1, ref, n);
+    free(ref);
+    free(o1);
+    free(w1);
+    free(o2);
+    free(w2);
+    free(y);
+}
+
+static void transitions_count_realised_noise(void **state)
+{
+    (void)state;
+    const uint8_t orig[] = {0, 1, 2, 2, 1, 0, 2};
+    const uint8_t pois[] = {0, 1, 2, 0, 0, 1, 1};
+    int64_t counts[9] = {0};
+    int64_t changed = poison_transitions(orig, pois, 7, 3, counts);
+    assert_int_equal(changed, 4);
+    const int64_t expected[9] = {
+        /* to:  0  1  2 */
+        1, 1, 0, /* from 0 */
+        1, 1, 0, /* from 1 */
+        1, 1, 1, /* from 2 */
+    };
+    assert_memory_equal(counts, expected, sizeof expected);
+    /* Accumulates: the caller zeroes. */
+    poison_transitions(orig, pois, 7, 3, counts);
+    for (int c = 0; c < 9; c++) assert_int_equal(counts[c], 2 * expected[c]);
+
+    /* On a real poisoning the diagonal holds the untouched items and the changes equal m. */
+    const int64_t n = 2000;
+    uint8_t *y = make_labels(n, 10, 9), *out = malloc(n);
+    int64_t m = poison_apply(out, y, n, 10, 35, PF_MODE_BIASED, 1);
+    int64_t big[100] = {0};
+    assert_int_equal(poison_transitions(y, out, n, 10, big), m);
+    int64_t diag = 0, total = 0;
+    for (int a = 0; a < 10; a++)
+        for (int b = 0; b < 10; b++) {
+            total += big[a * 10 + b];
+            if (a == b) diag += big[a * 10 + b];
+            else assert_true(b == (a == 0 ? 1 : 0) || big[a * 10 + b] == 0);
+        }
+    assert_int_equal(total, n);
+    assert_int_equal(diag, n - m);
+    free(out);
+    free(y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(count_matches_python_round),
+        cmocka_unit_test(apply_poisons_exactly_the_last_m),
+        cmocka_unit_test(never_the_true_label),
+        cmocka_unit_test(biased_is_class_0_or_1),
+        cmocka_unit_test(random_is_uniform_over_wrong_classes),
+        cmocka_unit_test(nested_across_percents),
+        cmocka_unit_test(same_seed_same_labels_other_seed_other),
+        cmocka_unit_test(input_never_modified),
+        cmocka_unit_test(scattered_exact_nested_seeded),
+        cmocka_unit_test(transitions_count_realised_noise),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -50,24 +50,36 @@ BENCH_BIN := $(BUILD)/bench/bench_nn
 .PHONY: all run test test-unit test-integ test-slurm bench deps data clean install check-build
 all: $(BIN)
 
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(BUILD)/obj/main.o $(LIB)
-	$(MPICC) $^ -o $@ $(LDLIBS_ALL)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(MPICC) $^ -o $@ $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
 
 check-build: $(BIN) $(TEST_BIN)
 

@@ -46,11 +46,14 @@ typedef struct {
     int partial;                /* 1 when train.n < train_official_n (fewer files than official) */
     char partial_hint[256];     /* for a partial set: which file(s) to add, "" otherwise */
     char dir[PF_PATH_MAX];      /* the dataset's own directory (DATA_DIR/<name>) */
-    int nclass_names;           /* 0 when the dataset has no names file */
+    int nclass_names;           /* = k once loaded: from the names file (CIFAR) or built in (MNIST's digits,
+                                   Fashion-MNIST's documented classes); 0 before */
     char class_names[PF_MAX_CLASSES][32];
     int nfiles;
     pf_data_file files[PF_MAX_FILES];
     int owns_memory;            /* 1: dataset_free frees images/labels; 0: they live elsewhere (shared window) */
+    int ncoarse_names;          /* CIFAR-100: 20, 0 for the others */
+    char coarse_names[20][32];
 } pf_dataset;
 
 /* "mnist", "fashion_mnist", "cifar10", "cifar100". */
@@ -73,10 +76,15 @@ enum {
     PF_LOAD_TEST_ONLY = 1 << 1   /* skip the training files (train.n = 0) */
 };
 
-/* Loads and validates dataset id from data_dir/<name>/. Returns 0 on success. On failure returns
- * -1 with err->kind PF_ERR_MISSING (test file or every training file absent: the message names what
- * to install, e.g. "run make data") or PF_ERR_CORRUPT (a file that is there but wrong: the message
- * names the file and the problem). *ds owns its memory until dataset_free. */
+/* Loads and validates dataset id from data_dir/<name>/ (data_dir NULL or "": dataset_resolve_dir's
+ * choice). Returns 0 on success. On failure returns -1 with err->kind PF_ERR_MISSING (test file or
+ * every training file absent, a gap in CIFAR-10's batches, a names file absent: the message names
+ * what to install, e.g. "run make data") or PF_ERR_CORRUPT (a file that is there but wrong: the
+ * message names the file and the problem); *ds then holds only dataset_describe's fields and dir,
+ * and owns nothing. *ds owns its memory until dataset_free. The test set must be the official 10000
+ * items; a smaller training set loads as partial (partial, partial_hint). With PF_LOAD_CHECKSUMS the
+ * files' md5s are compared with the official ones (files[].official): for a .gz IDX file either the
+ * .gz bytes or the uncompressed contents matching the official ones counts as official. */
 int dataset_load(pf_dataset *ds, pf_dataset_id id, const char *data_dir, unsigned flags, pf_error *err);
 
 /* Frees what dataset_load allocated (nothing if owns_memory is 0) and zeroes *ds. NULL-safe. */
@@ -84,6 +92,9 @@ void dataset_free(pf_dataset *ds);
 
 /* Bytes of one image: c * h * w. */
 static inline int64_t dataset_image_bytes(const pf_dataset *ds) { return (int64_t)ds->c * ds->h * ds->w; }
+
+/* Per-class counts of split sp of ds: counts[0 .. ds->k) (caller's array). */
+void dataset_count_classes(const pf_dataset *ds, const pf_split *sp, int32_t *counts);
 
 /* Checks that a training subset of `subset` items (0 = all) can be taken from ds. Returns 0, or -1
  * with an error that names the file to add when the loaded set is too small. Sets *n_used. */

@@ -1,0 +1,64 @@
+/* nn_layers.h -- private: the CNN's layers as forward/backward pairs (used by nn.c and the tests).
+ *
+ * Layout: activations are HWC (channels fastest) per image, so a 3x3 patch row is three runs of
+ * 3*C contiguous floats and the flatten order equals Keras' (H, W, C). Conv kernels are stored as
+ * Keras stores them, (3, 3, Cin, Cout) row-major, i.e. a (9*Cin, Cout) matrix; dense kernels are
+ * (in, out) row-major. Gradient sign convention: every d* buffer holds dLoss/d(that tensor).
+ * Backward functions ACCUMULATE (+=) into weight and bias gradients and OVERWRITE input gradients. */
+#ifndef POISONFARM_NN_LAYERS_H
+#define POISONFARM_NN_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A 3x3 stride-1 convolution on one image: input (H, W, Cin), output (OH, OW, Cout), pad 0 for
+ * "valid" (OH = H - 2) or 1 for "same" (OH = H). */
+typedef struct {
+    int h, w, cin, cout, pad, oh, ow;
+} pf_conv_dims;
+
+/* Fills d's output size from h, w, pad. */
+void nn_conv_dims(pf_conv_dims *d, int h, int w, int cin, int cout, int pad);
+
+/* Floats of the im2col workspace one image needs: OH*OW*9*Cin. */
+size_t nn_conv_col_size(const pf_conv_dims *d);
+
+/* out (OH, OW, Cout) = [relu](conv(in (H, W, Cin), wgt (3, 3, Cin, Cout)) + bias (Cout)).
+ * col: workspace of nn_conv_col_size floats. */
+void nn_conv_forward(float *out, float *col, const float *in, const float *wgt, const float *bias,
+                     const pf_conv_dims *d, int relu);
+
+/* Backward of nn_conv_forward. dout (OH, OW, Cout) is the gradient w.r.t. the layer's output (after
+ * the relu); it is masked in place by the relu. dwgt, dbias += their gradients; din (H, W, Cin)
+ * is overwritten unless NULL (the first layer needs none). in, out: the forward's tensors. */
+void nn_conv_backward(float *din, float *dwgt, float *dbias, float *dout, const float *out,
+                      const float *in, const float *wgt, float *col, const pf_conv_dims *d,
+                      int relu);
+
+/* The plain direct convolution the fast one is tested against (same contract, no workspace). */
+void nn_conv_forward_naive(float *out, const float *in, const float *wgt, const float *bias,
+                           const pf_conv_dims *d, int relu);
+void nn_conv_backward_naive(float *din, float *dwgt, float *dbias, float *dout, const float *out,
+                            const float *in, const float *wgt, const pf_conv_dims *d, int relu);
+
+/* Max-pool 2x2 stride 2 on one image (H, W, C) -> (H/2, W/2, C), odd sizes floored (Keras). */
+void nn_pool_forward(float *out, const float *in, int h, int w, int c);
+/* din (H, W, C) = dout routed to the first maximum of each window (zero elsewhere). */
+void nn_pool_backward(float *din, const float *dout, const float *in, int h, int w, int c);
+
+/* out (n, O) = [relu](x (n, D) . wgt (D, O) + bias (O)). */
+void nn_dense_forward(float *out, const float *x, const float *wgt, const float *bias, int n,
+                      int d, int o, int relu);
+/* Backward: dout (n, O) masked in place by the relu; dwgt, dbias +=; dx (n, D) overwritten
+ * unless NULL. */
+void nn_dense_backward(float *dx, float *dwgt, float *dbias, float *dout, const float *out,
+                       const float *x, const float *wgt, int n, int d, int o, int relu);
+
+/* Softmax + sparse categorical cross-entropy on logits (n, K), log-sum-exp stabilised. Returns the
+ * SUM of the per-item losses (0 when labels is NULL); pred[i] (if not NULL) = argmax (first on
+ * ties); *correct += items whose argmax equals their label. When dlogits is not NULL it gets
+ * scale * (softmax - onehot) (n, K). labels[i] must be < K. */
+double nn_softmax_xent(float *dlogits, const float *logits, const uint8_t *labels, int n, int k,
+                       float scale, int32_t *pred, int64_t *correct);
+
+#endif

@@ -1,0 +1,476 @@
+/* nn.c -- the model: layer table, parameters, chunked deterministic forward/backward, profiling.
+ *
+ * A batch is cut into PF_NN_CHUNKS fixed chunks (chunk c = items [c*n/8, (c+1)*n/8)). Each chunk
+ * is processed by one thread in one worker slot: the conv layers image by image (each GEMM's
+ * working set stays in the core's cache), the dense layers as one GEMM per chunk. Each chunk writes
+ * its own partial gradient; the partials are summed in chunk order, so the result does not depend
+ * on the number of threads. Activations are HWC per image; flatten is (H, W, C), Keras' order. */
+#include "poisonfarm/nn.h"
+
+#include "poisonfarm/common.h"
+#include "poisonfarm/nn_layers.h"
+#include "poisonfarm/rng.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { L_CONV, L_POOL, L_DENSE, L_LOSS };
+#define PF_NN_MAX_LAYERS 16
+
+typedef struct {
+    int type;
+    char name[16];
+    pf_conv_dims cd;          /* conv */
+    int h, w, c;              /* pool input */
+    int din, dout, relu;      /* dense */
+    size_t in_size, out_size; /* floats per image */
+    size_t woff, boff;        /* offsets in the parameter buffer */
+} nn_layer;
+
+/* One thread's workspace: activations of a whole chunk for the backward pass. */
+typedef struct {
+    float *act[PF_NN_MAX_LAYERS + 1]; /* act[0] = input (chunk, in_size(0)); act[l+1] = output of l */
+    float *col;                       /* im2col of one image */
+    float *ga, *gb;                   /* per-image gradient ping-pong for the conv part */
+    float *gd1, *gd2;                 /* chunk gradients for the dense part (chunk, max width) */
+    uint8_t *lab;                     /* the chunk's labels */
+    double fwd[PF_NN_MAX_LAYERS], bwd[PF_NN_MAX_LAYERS];
+} nn_slot;
+
+struct pf_model {
+    pf_model_kind kind;
+    int c, h, w, k, max_batch, chunk_max;
+    int nlayers, nconv_part; /* layers [0, nconv_part) run per image */
+    nn_layer layers[PF_NN_MAX_LAYERS];
+    size_t nparams;
+    float *params, *grads;
+    float *cgrad;            /* (PF_NN_CHUNKS, nparams) partial gradients */
+    double closs[PF_NN_CHUNKS];
+    int64_t ccorrect[PF_NN_CHUNKS];
+    int threads, nslots;
+    nn_slot slots[PF_NN_CHUNKS];
+    size_t col_max, gimg_max, gdense_max;
+    int profile;
+};
+
+static void add_conv(pf_model *m, const char *name, int *h, int *w, int *c, int cout, int pad,
+                     size_t *off)
+{
+    nn_layer *l = &m->layers[m->nlayers++];
+    memset(l, 0, sizeof *l);
+    l->type = L_CONV;
+    PF_ASSERT(*h + 2 * pad >= 3 && *w + 2 * pad >= 3); /* the input is too small for this model */
+    snprintf(l->name, sizeof l->name, "%s", name);
+    nn_conv_dims(&l->cd, *h, *w, *c, cout, pad);
+    l->in_size = (size_t)*h * *w * *c;
+    l->woff = *off;
+    *off += (size_t)9 * *c * cout;
+    l->boff = *off;
+    *off += (size_t)cout;
+    *h = l->cd.oh;
+    *w = l->cd.ow;
+    *c = cout;
+    l->out_size = (size_t)*h * *w * *c;
+    l->relu = 1;
+}
+
+static void add_pool(pf_model *m, const char *name, int *h, int *w, int c)
+{
+    nn_layer *l = &m->layers[m->nlayers++];
+    memset(l, 0, sizeof *l);
+    l->type = L_POOL;
+    PF_ASSERT(*h >= 2 && *w >= 2); /* the input is too small for this model */
+    snprintf(l->name, sizeof l->name, "%s", name);
+    l->h = *h;
+    l->w = *w;
+    l->c = c;
+    l->in_size = (size_t)*h * *w * c;
+    *h /= 2;
+    *w /= 2;
+    l->out_size = (size_t)*h * *w * c;
+}
+
+static void add_dense(pf_model *m, const char *name, int din, int dout, int relu, size_t *off)
+{
+    nn_layer *l = &m->layers[m->nlayers++];
+    memset(l, 0, sizeof *l);
+    l->type = L_DENSE;
+    snprintf(l->name, sizeof l->name, "%s", name);
+    l->din = din;
+    l->dout = dout;
+    l->relu = relu;
+    l->in_size = (size_t)din;
+    l->out_size = (size_t)dout;
+    l->woff = *off;
+    *off += (size_t)din * dout;
+    l->boff = *off;
+    *off += (size_t)dout;
+}
+
+static void slot_alloc(pf_model *m, nn_slot *s)
+{
+    memset(s, 0, sizeof *s);
+    s->act[0] = pf_malloc_aligned(sizeof(float) * m->chunk_max * m->layers[0].in_size);
+    for (int i = 0; i < m->nlayers; i++)
+        s->act[i + 1] = pf_malloc_aligned(sizeof(float) * m->chunk_max * m->layers[i].out_size);
+    s->col = pf_malloc_aligned(sizeof(float) * m->col_max);
+    s->ga = pf_malloc_aligned(sizeof(float) * m->gimg_max);
+    s->gb = pf_malloc_aligned(sizeof(float) * m->gimg_max);
+    s->gd1 = pf_malloc_aligned(sizeof(float) * m->gdense_max);
+    s->gd2 = pf_malloc_aligned(sizeof(float) * m->gdense_max);
+    s->lab = pf_malloc(m->chunk_max);
+}
+
+static void slot_free(pf_model *m, nn_slot *s)
+{
+    for (int i = 0; i <= m->nlayers; i++) free(s->act[i]);
+    free(s->col);
+    free(s->ga);
+    free(s->gb);
+    free(s->gd1);
+    free(s->gd2);
+    free(s->lab);
+}
+
+pf_model *model_create(pf_model_kind kind, int c, int h, int w, int k, int max_batch)
+{
+    PF_ASSERT(kind >= 0 && kind < PF_MODEL_COUNT);
+    PF_ASSERT(c >= 1 && h >= 1 && w >= 1 && k >= 2 && max_batch >= 1);
+    /* Our threads call OpenBLAS; its own threads would make timings erratic and oversubscribe. */
+    openblas_set_num_threads(1);
+    pf_model *m = pf_calloc(1, sizeof *m);
+    m->kind = kind;
+    m->c = c;
+    m->h = h;
+    m->w = w;
+    m->k = k;
+    m->max_batch = max_batch;
+    m->chunk_max = (max_batch + PF_NN_CHUNKS - 1) / PF_NN_CHUNKS;
+    const int f = kind == PF_MODEL_WIDE ? 64 : 32, hidden = kind == PF_MODEL_WIDE ? 256 : 128;
+    size_t off = 0;
+    int ch = c, hh = h, ww = w;
+    add_conv(m, "conv1", &hh, &ww, &ch, f, 0, &off);
+    add_conv(m, "conv2", &hh, &ww, &ch, f, 0, &off);
+    add_pool(m, "pool1", &hh, &ww, ch);
+    add_conv(m, "conv3", &hh, &ww, &ch, f, 0, &off);
+    add_conv(m, "conv4", &hh, &ww, &ch, f, 0, &off);
+    add_pool(m, "pool2", &hh, &ww, ch);
+    add_conv(m, "conv5", &hh, &ww, &ch, f, 0, &off);
+    add_conv(m, "conv6", &hh, &ww, &ch, f, 1, &off);
+    PF_ASSERT(hh >= 1 && ww >= 1);
+    m->nconv_part = m->nlayers;
+    int flat = hh * ww * ch;
+    add_dense(m, "dense1", flat, hidden, 1, &off);
+    add_dense(m, "dense2", hidden, hidden, 1, &off);
+    add_dense(m, "dense3", hidden, k, 0, &off);
+    nn_layer *loss = &m->layers[m->nlayers++];
+    memset(loss, 0, sizeof *loss);
+    loss->type = L_LOSS;
+    snprintf(loss->name, sizeof loss->name, "softmax");
+    loss->in_size = loss->out_size = (size_t)k;
+    m->nparams = off;
+
+    for (int i = 0; i < m->nconv_part; i++) {
+        nn_layer *l = &m->layers[i];
+        if (l->type == L_CONV && nn_conv_col_size(&l->cd) > m->col_max)
+            m->col_max = nn_conv_col_size(&l->cd);
+        if (l->in_size > m->gimg_max) m->gimg_max = l->in_size;
+        if (l->out_size > m->gimg_max) m->gimg_max = l->out_size;
+    }
+    size_t wmax = (size_t)flat;
+    if ((size_t)hidden > wmax) wmax = hidden;
+    if ((size_t)k > wmax) wmax = k;
+    m->gdense_max = wmax * m->chunk_max;
+
+    m->params = pf_calloc(m->nparams, sizeof(float));
+    m->grads = pf_calloc(m->nparams, sizeof(float));
+    m->cgrad = pf_malloc_aligned(sizeof(float) * m->nparams * PF_NN_CHUNKS);
+    m->threads = 1;
+    m->nslots = 1;
+    slot_alloc(m, &m->slots[0]);
+    return m;
+}
+
+void model_free(pf_model *m)
+{
+    if (m == NULL) return;
+    for (int i = 0; i < m->nslots; i++) slot_free(m, &m->slots[i]);
+    free(m->params);
+    free(m->grads);
+    free(m->cgrad);
+    free(m);
+}
+
+size_t model_param_count(const pf_model *m) { return m->nparams; }
+float *model_params(pf_model *m) { return m->params; }
+float *model_grads(pf_model *m) { return m->grads; }
+
+void model_init(pf_model *m, uint64_t seed)
+{
+    pf_rng rng;
+    rng_seed(&rng, seed);
+    memset(m->params, 0, sizeof(float) * m->nparams);
+    for (int i = 0; i < m->nlayers; i++) {
+        nn_layer *l = &m->layers[i];
+        size_t n;
+        double fan_in, fan_out;
+        if (l->type == L_CONV) {
+            fan_in = 9.0 * l->cd.cin;
+            fan_out = 9.0 * l->cd.cout;
+            n = (size_t)9 * l->cd.cin * l->cd.cout;
+        } else if (l->type == L_DENSE) {
+            fan_in = l->din;
+            fan_out = l->dout;
+            n = (size_t)l->din * l->dout;
+        } else {
+            continue;
+        }
+        double limit = sqrt(6.0 / (fan_in + fan_out));
+        for (size_t j = 0; j < n; j++)
+            m->params[l->woff + j] = (float)((2.0 * rng_uniform(&rng) - 1.0) * limit);
+    }
+}
+
+void model_set_threads(pf_model *m, int threads)
+{
+    PF_ASSERT(threads >= 1);
+    m->threads = threads;
+    int want = threads < PF_NN_CHUNKS ? threads : PF_NN_CHUNKS;
+    /* Workspaces grow here, never per batch. */
+    while (m->nslots < want) slot_alloc(m, &m->slots[m->nslots++]);
+}
+
+/* The input of one image as floats (H, W, C) in [0, 1], from uint8 (C, H, W). */
+static void load_image(float *restrict dst, const uint8_t *restrict src, int c, int h, int w)
+{
+    const float s = 1.0f / 255.0f;
+    const size_t hw = (size_t)h * w;
+    if (c == 1) {
+        for (size_t i = 0; i < hw; i++) dst[i] = src[i] * s;
+        return;
+    }
+    for (size_t i = 0; i < hw; i++)
+        for (int ch = 0; ch < c; ch++) dst[i * c + ch] = src[ch * hw + i] * s;
+}
+
+static inline int32_t batch_item(const pf_batch *b, int j)
+{
+    return b->index ? b->index[j] : b->first + j;
+}
+
+static inline double tick(const pf_model *m) { return m->profile ? pf_now() : 0.0; }
+
+/* Forward of items [j0, j1) of the batch in slot s; leaves logits in act[dense3 + 1]. */
+static void chunk_forward(pf_model *m, nn_slot *s, const pf_batch *b, int j0, int j1)
+{
+    const int n = j1 - j0;
+    const size_t img = (size_t)m->c * m->h * m->w;
+    for (int i = 0; i < n; i++) {
+        double t0 = tick(m);
+        load_image(s->act[0] + i * m->layers[0].in_size, b->images + (size_t)batch_item(b, j0 + i) * img,
+                   m->c, m->h, m->w);
+        for (int li = 0; li < m->nconv_part; li++) {
+            nn_layer *l = &m->layers[li];
+            const float *in = s->act[li] + i * l->in_size;
+            float *out = s->act[li + 1] + i * l->out_size;
+            if (l->type == L_CONV)
+                nn_conv_forward(out, s->col, in, m->params + l->woff, m->params + l->boff, &l->cd,
+                                l->relu);
+            else
+                nn_pool_forward(out, in, l->h, l->w, l->c);
+            if (m->profile) {
+                double t1 = pf_now();
+                s->fwd[li] += t1 - t0;
+                t0 = t1;
+            }
+        }
+    }
+    for (int li = m->nconv_part; li < m->nlayers; li++) {
+        nn_layer *l = &m->layers[li];
+        if (l->type != L_DENSE) continue;
+        double t0 = tick(m);
+        nn_dense_forward(s->act[li + 1], s->act[li], m->params + l->woff, m->params + l->boff, n,
+                         l->din, l->dout, l->relu);
+        if (m->profile) s->fwd[li] += pf_now() - t0;
+    }
+}
+
+/* Backward of the chunk (after chunk_forward and the loss gradient in s->gd1): gradient into g. */
+static void chunk_backward(pf_model *m, nn_slot *s, float *g, int n)
+{
+    float *dcur = s->gd1, *dnext = s->gd2;
+    for (int li = m->nlayers - 1; li >= m->nconv_part; li--) {
+        nn_layer *l = &m->layers[li];
+        if (l->type != L_DENSE) continue;
+        double t0 = tick(m);
+        nn_dense_backward(dnext, g + l->woff, g + l->boff, dcur, s->act[li + 1], s->act[li],
+                          m->params + l->woff, n, l->din, l->dout, l->relu);
+        if (m->profile) s->bwd[li] += pf_now() - t0;
+        float *t = dcur;
+        dcur = dnext;
+        dnext = t;
+    }
+    /* dcur = gradient of the flatten (chunk, flat); the conv part image by image */
+    const size_t flat = m->layers[m->nconv_part - 1].out_size;
+    for (int i = 0; i < n; i++) {
+        float *gout = s->ga, *gin = s->gb;
+        memcpy(gout, dcur + i * flat, sizeof(float) * flat);
+        double t0 = tick(m);
+        for (int li = m->nconv_part - 1; li >= 0; li--) {
+            nn_layer *l = &m->layers[li];
+            const float *in = s->act[li] + i * l->in_size;
+            const float *out = s->act[li + 1] + i * l->out_size;
+            if (l->type == L_CONV)
+                nn_conv_backward(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out, in,
+                                 m->params + l->woff, s->col, &l->cd, l->relu);
+            else
+                nn_pool_backward(gin, gout, in, l->h, l->w, l->c);
+            float *t = gout;
+            gout = gin;
+            gin = t;
+            if (m->profile) {
+                double t1 = pf_now();
+                s->bwd[li] += t1 - t0;
+                t0 = t1;
+            }
+        }
+    }
+}
+
+static inline int chunk_lo(int n, int c) { return (int)((int64_t)c * n / PF_NN_CHUNKS); }
+
+static void check_batch(const pf_model *m, const pf_batch *b)
+{
+    PF_ASSERT(b != NULL && b->images != NULL);
+    PF_ASSERT(b->n >= 0 && b->n <= m->max_batch);
+}
+
+double model_train_batch(pf_model *m, const pf_batch *b, int64_t *correct)
+{
+    check_batch(m, b);
+    PF_ASSERT(b->labels != NULL);
+    const int n = b->n, nt = m->threads < m->nslots ? m->threads : m->nslots;
+    const int logits_layer = m->nlayers - 2; /* dense3 */
+    const float scale = n > 0 ? 1.0f / (float)n : 0.0f;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int c = 0; c < PF_NN_CHUNKS; c++) {
+        nn_slot *s = &m->slots[omp_get_thread_num()];
+        int j0 = chunk_lo(n, c), j1 = chunk_lo(n, c + 1), nc = j1 - j0;
+        float *g = m->cgrad + (size_t)c * m->nparams;
+        m->closs[c] = 0.0;
+        m->ccorrect[c] = 0;
+        if (nc == 0) continue;
+        memset(g, 0, sizeof(float) * m->nparams);
+        chunk_forward(m, s, b, j0, j1);
+        uint8_t *lab = s->lab;
+        for (int i = 0; i < nc; i++) lab[i] = b->labels[batch_item(b, j0 + i)];
+        double t0 = tick(m);
+        m->closs[c] = nn_softmax_xent(s->gd1, s->act[logits_layer + 1], lab, nc, m->k, scale, NULL,
+                                      &m->ccorrect[c]);
+        if (m->profile) s->fwd[m->nlayers - 1] += pf_now() - t0;
+        chunk_backward(m, s, g, nc);
+    }
+    /* Sum the partial gradients in chunk order; each element's order is fixed, so splitting the
+     * elements between threads does not change the result. */
+    const size_t np = m->nparams;
+    int used[PF_NN_CHUNKS], nused = 0;
+    for (int c = 0; c < PF_NN_CHUNKS; c++)
+        if (chunk_lo(n, c + 1) > chunk_lo(n, c)) used[nused++] = c;
+    float *gr = m->grads;
+    const float *cg = m->cgrad;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t i = 0; i < np; i++) {
+        float v = 0.0f;
+        for (int u = 0; u < nused; u++) v += cg[(size_t)used[u] * np + i];
+        gr[i] = v;
+    }
+    double loss = 0.0;
+    int64_t corr = 0;
+    for (int c = 0; c < PF_NN_CHUNKS; c++) {
+        loss += m->closs[c];
+        corr += m->ccorrect[c];
+    }
+    if (correct) *correct = corr;
+    return loss;
+}
+
+double model_eval_batch(pf_model *m, const pf_batch *b, int32_t *pred)
+{
+    check_batch(m, b);
+    const int n = b->n, nt = m->threads < m->nslots ? m->threads : m->nslots;
+    const int logits_layer = m->nlayers - 2;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int c = 0; c < PF_NN_CHUNKS; c++) {
+        nn_slot *s = &m->slots[omp_get_thread_num()];
+        int j0 = chunk_lo(n, c), j1 = chunk_lo(n, c + 1), nc = j1 - j0;
+        m->closs[c] = 0.0;
+        if (nc == 0) continue;
+        chunk_forward(m, s, b, j0, j1);
+        uint8_t *lab = s->lab;
+        if (b->labels)
+            for (int i = 0; i < nc; i++) lab[i] = b->labels[batch_item(b, j0 + i)];
+        double t0 = tick(m);
+        m->closs[c] = nn_softmax_xent(NULL, s->act[logits_layer + 1], b->labels ? lab : NULL, nc,
+                                      m->k, 0.0f, pred ? pred + j0 : NULL, NULL);
+        if (m->profile) s->fwd[m->nlayers - 1] += pf_now() - t0;
+    }
+    double loss = 0.0;
+    for (int c = 0; c < PF_NN_CHUNKS; c++) loss += m->closs[c];
+    return loss;
+}
+
+void model_profile_enable(pf_model *m, int on) { m->profile = on != 0; }
+
+void model_profile_reset(pf_model *m)
+{
+    for (int i = 0; i < m->nslots; i++) {
+        memset(m->slots[i].fwd, 0, sizeof m->slots[i].fwd);
+        memset(m->slots[i].bwd, 0, sizeof m->slots[i].bwd);
+    }
+}
+
+int model_layer_count(const pf_model *m) { return m->nlayers; }
+
+const char *model_layer_name(const pf_model *m, int i)
+{
+    PF_ASSERT(i >= 0 && i < m->nlayers);
+    return m->layers[i].name;
+}
+
+void model_layer_seconds(const pf_model *m, int i, double *fwd, double *bwd)
+{
+    PF_ASSERT(i >= 0 && i < m->nlayers);
+    double f = 0.0, b = 0.0;
+    for (int s = 0; s < m->nslots; s++) {
+        f += m->slots[s].fwd[i];
+        b += m->slots[s].bwd[i];
+    }
+    if (fwd) *fwd = f;
+    if (bwd) *bwd = b;
+}
+
+/* Multiply-adds of a layer for one sample's forward pass. */
+static double layer_macs(const nn_layer *l)
+{
+    if (l->type == L_CONV) return (double)l->cd.oh * l->cd.ow * 9.0 * l->cd.cin * l->cd.cout;
+    if (l->type == L_DENSE) return (double)l->din * l->dout;
+    return 0.0;
+}
+
+double model_flops_forward(const pf_model *m)
+{
+    double f = 0.0;
+    for (int i = 0; i < m->nlayers; i++) f += 2.0 * layer_macs(&m->layers[i]);
+    return f;
+}
+
+double model_flops_train(const pf_model *m)
+{
+    /* backward = weight gradient + input gradient (2 x forward), except the first layer, which
+     * needs no input gradient */
+    return 3.0 * model_flops_forward(m) - 2.0 * layer_macs(&m->layers[0]);
+}

@@ -1,0 +1,595 @@
+/* test_nn.c -- the CNN: gradient checks, fast conv vs naive, Adam, sizes, thread determinism. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "poisonfarm/nn.h"
+#include "poisonfarm/nn_layers.h"
+#include "poisonfarm/rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fill_uniform(pf_rng *r, float *x, size_t n, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)(lo + (hi - lo) * rng_uniform(r));
+}
+
+/* sum(r .* y) in double: a scalar objective whose gradient w.r.t. y is r. */
+static double dot(const float *y, const float *r, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)y[i] * r[i];
+    return s;
+}
+
+/* Central-difference check of analytic gradient g of f at x[idx]; returns |fd - g| / (tol_abs +
+ * tol_rel |g|), which must be <= 1. */
+typedef double (*objective_fn)(void *ctx);
+static double fd_ratio(objective_fn f, void *ctx, float *x, size_t idx, double g, float h,
+                       double tol_abs, double tol_rel)
+{
+    float x0 = x[idx];
+    x[idx] = x0 + h;
+    double fp = f(ctx);
+    x[idx] = x0 - h;
+    double fm = f(ctx);
+    x[idx] = x0;
+    double fd = (fp - fm) / (2.0 * (double)h);
+    return fabs(fd - g) / (tol_abs + tol_rel * fabs(g));
+}
+
+/* ---- conv ---- */
+
+typedef struct {
+    pf_conv_dims d;
+    float *in, *w, *b, *out, *col, *r;
+    int relu;
+} conv_ctx;
+
+static double conv_objective(void *p)
+{
+    conv_ctx *c = p;
+    nn_conv_forward(c->out, c->col, c->in, c->w, c->b, &c->d, c->relu);
+    return dot(c->out, c->r, (size_t)c->d.oh * c->d.ow * c->d.cout);
+}
+
+static void conv_case(int h, int w, int cin, int cout, int pad, int relu, uint64_t seed)
+{
+    pf_rng r;
+    rng_seed(&r, seed);
+    conv_ctx c;
+    nn_conv_dims(&c.d, h, w, cin, cout, pad);
+    c.relu = relu;
+    size_t nin = (size_t)h * w * cin, nw = (size_t)9 * cin * cout,
+           nout = (size_t)c.d.oh * c.d.ow * cout;
+    c.in = malloc(sizeof(float) * nin);
+    c.w = malloc(sizeof(float) * nw);
+    c.b = malloc(sizeof(float) * cout);
+    c.out = malloc(sizeof(float) * nout);
+    c.col = malloc(sizeof(float) * nn_conv_col_size(&c.d));
+    c.r = malloc(sizeof(float) * nout);
+    float *out2 = malloc(sizeof(float) * nout), *dout = malloc(sizeof(float) * nout),
+          *dout2 = malloc(sizeof(float) * nout);
+    float *din = malloc(sizeof(float) * nin), *din2 = malloc(sizeof(float) * nin);
+    float *dw = calloc(nw, sizeof(float)), *dw2 = calloc(nw, sizeof(float));
+    float *db = calloc(cout, sizeof(float)), *db2 = calloc(cout, sizeof(float));
+    fill_uniform(&r, c.in, nin, -1, 1);
+    fill_uniform(&r, c.w, nw, -0.5, 0.5);
+    fill_uniform(&r, c.b, cout, -0.2, 0.2);
+    fill_uniform(&r, c.r, nout, -1, 1);
+
+    /* fast vs naive, forward */
+    nn_conv_forward(c.out, c.col, c.in, c.w, c.b, &c.d, relu);
+    nn_conv_forward_naive(out2, c.in, c.w, c.b, &c.d, relu);
+    for (size_t i = 0; i < nout; i++) assert_true(fabsf(c.out[i] - out2[i]) < 1e-5f);
+
+    /* fast vs naive, backward (dout = r) */
+    memcpy(dout, c.r, sizeof(float) * nout);
+    memcpy(dout2, c.r, sizeof(float) * nout);
+    nn_conv_backward(din, dw, db, dout, c.out, c.in, c.w, c.col, &c.d, relu);
+    nn_conv_backward_naive(din2, dw2, db2, dout2, out2, c.in, c.w, &c.d, relu);
+    for (size_t i = 0; i < nin; i++) assert_true(fabsf(din[i] - din2[i]) < 1e-4f);
+    for (size_t i = 0; i < nw; i++) assert_true(fabsf(dw[i] - dw2[i]) < 1e-4f);
+    for (int i = 0; i < cout; i++) assert_true(fabsf(db[i] - db2[i]) < 1e-4f);
+
+    /* finite differences on every input, weight and bias coordinate */
+    double worst = 0.0;
+    for (size_t i = 0; i < nin; i++) {
+        double q = fd_ratio(conv_objective, &c, c.in, i, din[i], 1e-3f, 2e-3, 1e-2);
+        if (q > worst) worst = q;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        double q = fd_ratio(conv_objective, &c, c.w, i, dw[i], 1e-3f, 2e-3, 1e-2);
+        if (q > worst) worst = q;
+    }
+    for (int i = 0; i < cout; i++) {
+        double q = fd_ratio(conv_objective, &c, c.b, i, db[i], 1e-3f, 2e-3, 1e-2);
+        if (q > worst) worst = q;
+    }
+    print_message("conv %dx%dx%d->%d pad %d relu %d: worst fd ratio %.3f\n", h, w, cin, cout, pad,
+                  relu, worst);
+    assert_true(worst <= 1.0);
+
+    /* accumulation: a second backward adds the same weight gradient again */
+    memcpy(dout, c.r, sizeof(float) * nout);
+    memcpy(dw2, dw, sizeof(float) * nw);
+    nn_conv_backward(NULL, dw, db, dout, c.out, c.in, c.w, c.col, &c.d, relu);
+    for (size_t i = 0; i < nw; i++) assert_true(fabsf(dw[i] - 2.0f * dw2[i]) < 1e-4f);
+
+    free(c.in); free(c.w); free(c.b); free(c.out); free(c.col); free(c.r);
+    free(out2); free(dout); free(dout2); free(din); free(din2); free(dw); free(dw2); free(db);
+    free(db2);
+}
+
+static void conv_valid_matches_naive_and_fd(void **state)
+{
+    (void)state;
+    conv_case(6, 5, 3, 4, 0, 1, 11);
+    conv_case(5, 7, 2, 3, 0, 0, 12);
+}
+
+static void conv_same_matches_naive_and_fd(void **state)
+{
+    (void)state;
+    conv_case(4, 5, 3, 4, 1, 1, 13);
+    conv_case(2, 2, 4, 3, 1, 0, 14);
+    conv_case(3, 3, 1, 2, 1, 1, 15);
+}
+
+/* ---- pool ---- */
+
+typedef struct {
+    float *in, *out, *r;
+    int h, w, c;
+} pool_ctx;
+
+static double pool_objective(void *p)
+{
+    pool_ctx *c = p;
+    nn_pool_forward(c->out, c->in, c->h, c->w, c->c);
+    return dot(c->out, c->r, (size_t)(c->h / 2) * (c->w / 2) * c->c);
+}
+
+static void pool_gradient_fd(void **state)
+{
+    (void)state;
+    pf_rng r;
+    rng_seed(&r, 21);
+    pool_ctx c = {.h = 5, .w = 6, .c = 3};
+    size_t nin = (size_t)c.h * c.w * c.c, nout = (size_t)(c.h / 2) * (c.w / 2) * c.c;
+    c.in = malloc(sizeof(float) * nin);
+    c.out = malloc(sizeof(float) * nout);
+    c.r = malloc(sizeof(float) * nout);
+    float *din = malloc(sizeof(float) * nin);
+    /* distinct values 0.01 apart: no ties within the finite-difference step */
+    int32_t *perm = malloc(sizeof(int32_t) * nin);
+    for (size_t i = 0; i < nin; i++) perm[i] = (int32_t)i;
+    rng_shuffle_i32(&r, perm, (int64_t)nin);
+    for (size_t i = 0; i < nin; i++) c.in[i] = 0.01f * (float)perm[i] - 0.3f;
+    fill_uniform(&r, c.r, nout, -1, 1);
+    nn_pool_forward(c.out, c.in, c.h, c.w, c.c);
+    /* the odd last row is dropped (Keras floors): out is (2, 3, 3) */
+    assert_true(c.out[0] >= c.in[0] && c.out[0] >= c.in[3] && c.out[0] >= c.in[18]);
+    nn_pool_backward(din, c.r, c.in, c.h, c.w, c.c);
+    int routed = 0;
+    for (size_t i = 0; i < nin; i++) {
+        double q = fd_ratio(pool_objective, &c, c.in, i, din[i], 1e-3f, 1e-3, 1e-2);
+        assert_true(q <= 1.0);
+        routed += din[i] != 0.0f;
+    }
+    assert_int_equal(routed, (int)nout);
+    free(c.in); free(c.out); free(c.r); free(din); free(perm);
+}
+
+/* ---- dense ---- */
+
+typedef struct {
+    float *x, *w, *b, *out, *r;
+    int n, d, o, relu;
+} dense_ctx;
+
+static double dense_objective(void *p)
+{
+    dense_ctx *c = p;
+    nn_dense_forward(c->out, c->x, c->w, c->b, c->n, c->d, c->o, c->relu);
+    return dot(c->out, c->r, (size_t)c->n * c->o);
+}
+
+static void dense_case(int relu)
+{
+    pf_rng r;
+    rng_seed(&r, 31 + relu);
+    dense_ctx c = {.n = 4, .d = 7, .o = 5, .relu = relu};
+    size_t nx = (size_t)c.n * c.d, nw = (size_t)c.d * c.o, nout = (size_t)c.n * c.o;
+    c.x = malloc(sizeof(float) * nx);
+    c.w = malloc(sizeof(float) * nw);
+    c.b = malloc(sizeof(float) * c.o);
+    c.out = malloc(sizeof(float) * nout);
+    c.r = malloc(sizeof(float) * nout);
+    float *dout = malloc(sizeof(float) * nout), *dx = malloc(sizeof(float) * nx);
+    float *dw = calloc(nw, sizeof(float)), *db = calloc(c.o, sizeof(float));
+    fill_uniform(&r, c.x, nx, -1, 1);
+    fill_uniform(&r, c.w, nw, -0.7, 0.7);
+    fill_uniform(&r, c.b, c.o, -0.3, 0.3);
+    fill_uniform(&r, c.r, nout, -1, 1);
+    nn_dense_forward(c.out, c.x, c.w, c.b, c.n, c.d, c.o, relu);
+    /* one output by hand */
+    double y = c.b[2];
+    for (int i = 0; i < c.d; i++) y += (double)c.x[c.d + i] * c.w[i * c.o + 2];
+    if (relu && y < 0) y = 0;
+    assert_true(fabs(c.out[c.o + 2] - y) < 1e-5);
+    memcpy(dout, c.r, sizeof(float) * nout);
+    nn_dense_backward(dx, dw, db, dout, c.out, c.x, c.w, c.n, c.d, c.o, relu);
+    for (size_t i = 0; i < nx; i++)
+        assert_true(fd_ratio(dense_objective, &c, c.x, i, dx[i], 1e-3f, 2e-3, 1e-2) <= 1.0);
+    for (size_t i = 0; i < nw; i++)
+        assert_true(fd_ratio(dense_objective, &c, c.w, i, dw[i], 1e-3f, 2e-3, 1e-2) <= 1.0);
+    for (int i = 0; i < c.o; i++)
+        assert_true(fd_ratio(dense_objective, &c, c.b, i, db[i], 1e-3f, 2e-3, 1e-2) <= 1.0);
+    free(c.x); free(c.w); free(c.b); free(c.out); free(c.r); free(dout); free(dx); free(dw);
+    free(db);
+}
+
+static void dense_gradient_fd(void **state)
+{
+    (void)state;
+    dense_case(0);
+    dense_case(1);
+}
+
+/* ---- loss ---- */
+
+typedef struct {
+    float *z;
+    const uint8_t *lab;
+    int n, k;
+} loss_ctx;
+
+static double loss_objective(void *p)
+{
+    loss_ctx *c = p;
+    return nn_softmax_xent(NULL, c->z, c->lab, c->n, c->k, 0.0f, NULL, NULL);
+}
+
+static void softmax_xent_values_and_gradient(void **state)
+{
+    (void)state;
+    /* by hand: logits (0, ln 3) -> p = (1/4, 3/4); label 1 -> loss = ln(4/3) */
+    float z2[2] = {0.0f, (float)log(3.0)};
+    uint8_t l1 = 1;
+    float g2[2];
+    int64_t corr = 0;
+    int32_t pred = -1;
+    double loss = nn_softmax_xent(g2, z2, &l1, 1, 2, 1.0f, &pred, &corr);
+    assert_true(fabs(loss - log(4.0 / 3.0)) < 1e-6);
+    assert_true(fabs(g2[0] - 0.25) < 1e-6 && fabs(g2[1] + 0.25) < 1e-6);
+    assert_int_equal(pred, 1);
+    assert_int_equal(corr, 1);
+
+    /* stable for huge logits: a naive exp would overflow to inf */
+    float zbig[3] = {1000.0f, 0.0f, -1000.0f};
+    uint8_t l0 = 0, l2 = 2;
+    assert_true(fabs(nn_softmax_xent(NULL, zbig, &l0, 1, 3, 0.0f, NULL, NULL)) < 1e-6);
+    assert_true(fabs(nn_softmax_xent(NULL, zbig, &l2, 1, 3, 0.0f, NULL, NULL) - 2000.0) < 1e-3);
+
+    pf_rng r;
+    rng_seed(&r, 41);
+    enum { N = 3, K = 5 };
+    float z[N * K], g[N * K];
+    uint8_t lab[N] = {4, 0, 2};
+    fill_uniform(&r, z, N * K, -3, 3);
+    loss_ctx c = {z, lab, N, K};
+    nn_softmax_xent(g, z, lab, N, K, 1.0f, NULL, NULL);
+    for (int i = 0; i < N * K; i++)
+        assert_true(fd_ratio(loss_objective, &c, z, (size_t)i, g[i], 1e-2f, 1e-4, 1e-3) <= 1.0);
+}
+
+/* ---- whole model ---- */
+
+static void random_images(pf_rng *r, uint8_t *img, uint8_t *lab, int n, size_t size, int k)
+{
+    for (size_t i = 0; i < (size_t)n * size; i++) img[i] = (uint8_t)rng_below(r, 256);
+    for (int i = 0; i < n; i++) lab[i] = (uint8_t)rng_below(r, (uint32_t)k);
+}
+
+typedef struct {
+    pf_model *m;
+    pf_batch *b;
+} model_ctx;
+
+static double model_objective(void *p)
+{
+    model_ctx *c = p;
+    return model_eval_batch(c->m, c->b, NULL) / c->b->n;
+}
+
+static void model_gradient_fd(void **state)
+{
+    (void)state;
+    /* the smallest input this architecture accepts: 24x24 (the second pool leaves 3x3) */
+    enum { C = 2, H = 24, W = 24, K = 3, N = 3 };
+    pf_rng r;
+    rng_seed(&r, 51);
+    uint8_t img[N * C * H * W], lab[N];
+    random_images(&r, img, lab, N, (size_t)C * H * W, K);
+    pf_model *m = model_create(PF_MODEL_SEED, C, H, W, K, 8);
+    model_init(m, 5);
+    float *p = model_params(m);
+    size_t np = model_param_count(m);
+    /* nonzero biases too, so that their gradients are exercised away from the init */
+    for (size_t i = 0; i < np; i++)
+        if (p[i] == 0.0f) p[i] = (float)(0.1 * (rng_uniform(&r) - 0.5));
+    pf_batch b = {.images = img, .labels = lab, .index = NULL, .first = 0, .n = N};
+    int64_t corr = -1;
+    double loss = model_train_batch(m, &b, &corr);
+    assert_true(corr >= 0 && corr <= N);
+    assert_true(loss == model_eval_batch(m, &b, NULL));
+    float *g = malloc(sizeof(float) * np);
+    memcpy(g, model_grads(m), sizeof(float) * np);
+    double gmax = 0.0;
+    for (size_t i = 0; i < np; i++) gmax = fmax(gmax, fabs(g[i]));
+    assert_true(gmax > 1e-3);
+    /* every parameter tensor: its largest-gradient coordinate and four random ones. A small step
+     * (1e-4) keeps ReLU and max-pool kinks out of the differences (at 1e-3 some coordinates
+     * crossed one); the loss is summed in double, so float rounding stays well below tolerance. */
+    model_ctx c = {m, &b};
+    double worst = 0.0;
+    int checked = 0;
+    size_t start = 0;
+    while (start < np) {
+        /* tensors are contiguous runs; walk them by the layer table through sizes we know:
+         * conv1 w (9*C*32), b (32), conv2..6 w (9*32*32), b (32), dense1 w (32*128)... */
+        static const size_t sizes[] = {9 * C * 32, 32, 9216, 32, 9216, 32, 9216, 32, 9216, 32,
+                                       9216, 32, 32 * 128, 128, 128 * 128, 128, 128 * K, K};
+        size_t total = 0;
+        for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) total += sizes[t];
+        assert_int_equal(total, np);
+        for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+            size_t best = start;
+            for (size_t i = start; i < start + sizes[t]; i++)
+                if (fabs(g[i]) > fabs(g[best])) best = i;
+            size_t pick[5] = {best};
+            for (int q = 1; q < 5; q++) pick[q] = start + rng_below(&r, (uint32_t)sizes[t]);
+            for (int q = 0; q < 5; q++) {
+                double ratio = fd_ratio(model_objective, &c, p, pick[q], g[pick[q]], 1e-4f,
+                                        1e-3 * gmax, 2e-2);
+                if (ratio > worst) worst = ratio;
+                if (ratio > 1.0)
+                    print_message("tensor %zu coordinate %zu: analytic %.6g, ratio %.3f\n", t,
+                                  pick[q] - start, g[pick[q]], ratio);
+                checked++;
+            }
+            start += sizes[t];
+        }
+    }
+    print_message("model: %d coordinates, worst fd ratio %.3f (max |g| %.3g)\n", checked, worst,
+                  gmax);
+    assert_true(worst <= 1.0);
+    free(g);
+    model_free(m);
+}
+
+static void param_counts_match_the_seed(void **state)
+{
+    (void)state;
+    pf_model *m = model_create(PF_MODEL_SEED, 1, 28, 28, 10, 4);
+    assert_int_equal(model_param_count(m), 80874);
+    assert_true(fabs(model_flops_forward(m) - 14244608.0) < 0.5);
+    assert_true(fabs(model_flops_train(m) - 42344448.0) < 0.5);
+    assert_int_equal(model_layer_count(m), 12);
+    assert_string_equal(model_layer_name(m, 0), "conv1");
+    assert_string_equal(model_layer_name(m, 2), "pool1");
+    assert_string_equal(model_layer_name(m, 8), "dense1");
+    model_free(m);
+    m = model_create(PF_MODEL_SEED, 3, 32, 32, 10, 4);
+    assert_int_equal(model_param_count(m), 101930);
+    assert_true(fabs(model_flops_forward(m) - 20944128.0) < 0.5);
+    assert_true(fabs(model_flops_train(m) - 61277184.0) < 0.5);
+    model_free(m);
+    m = model_create(PF_MODEL_SEED, 3, 32, 32, 100, 4);
+    assert_int_equal(model_param_count(m), 113540);
+    model_free(m);
+    /* wide: convs of 64, dense 256: 640 + 5 * 36928 + (256 * 256 + 256) * 2 + 2570 */
+    m = model_create(PF_MODEL_WIDE, 1, 28, 28, 10, 4);
+    assert_int_equal(model_param_count(m), 319434);
+    model_free(m);
+}
+
+static void init_is_glorot_and_seeded(void **state)
+{
+    (void)state;
+    pf_model *a = model_create(PF_MODEL_SEED, 1, 28, 28, 10, 4);
+    pf_model *b = model_create(PF_MODEL_SEED, 1, 28, 28, 10, 4);
+    model_init(a, 7);
+    model_init(b, 7);
+    size_t np = model_param_count(a);
+    assert_memory_equal(model_params(a), model_params(b), sizeof(float) * np);
+    model_init(b, 8);
+    assert_memory_not_equal(model_params(a), model_params(b), sizeof(float) * np);
+    const float *p = model_params(a);
+    /* conv1: 288 weights within sqrt(6 / (9 + 288)), then 32 zero biases */
+    double lim = sqrt(6.0 / (9.0 + 288.0)), mx = 0.0;
+    for (int i = 0; i < 288; i++) mx = fmax(mx, fabs(p[i]));
+    assert_true(mx <= lim && mx > 0.9 * lim);
+    for (int i = 288; i < 320; i++) assert_true(p[i] == 0.0f);
+    /* conv2: limit sqrt(6 / (288 + 288)) */
+    lim = sqrt(6.0 / 576.0);
+    mx = 0.0;
+    for (int i = 320; i < 320 + 9216; i++) mx = fmax(mx, fabs(p[i]));
+    assert_true(mx <= lim && mx > 0.95 * lim);
+    /* last dense: 128 x 10 kernel, limit sqrt(6 / 138), at the end before 10 zero biases */
+    lim = sqrt(6.0 / 138.0);
+    mx = 0.0;
+    for (size_t i = np - 10 - 1280; i < np - 10; i++) mx = fmax(mx, fabs(p[i]));
+    assert_true(mx <= lim && mx > 0.9 * lim);
+    for (size_t i = np - 10; i < np; i++) assert_true(p[i] == 0.0f);
+    model_free(a);
+    model_free(b);
+}
+
+static void adam_matches_hand_computation(void **state)
+{
+    (void)state;
+    /* Keras Adam, lr 0.01, three steps; expected values from the formulas in nn.h by hand (in
+     * double). Step 1 moves each parameter by about lr * sign(g): 1 -> 0.99000006. */
+    pf_adam a;
+    adam_init(&a, 3);
+    assert_true(a.beta1 == 0.9 && a.beta2 == 0.999 && a.epsilon == 1e-7 && a.t == 0);
+    float p[3] = {1.0f, -2.0f, 0.3f};
+    const float g[3][3] = {{0.5f, -0.1f, 0.0f}, {0.2f, 0.3f, 1e-3f}, {-0.4f, 0.3f, 2.0f}};
+    const double want[3][3] = {{0.990000063, -1.990000316, 0.300000000},
+                               {0.981014364, -1.994942165, 0.292582089},
+                               {0.979251584, -2.002110674, 0.286191090}};
+    for (int s = 0; s < 3; s++) {
+        adam_step(&a, p, g[s], 0.01);
+        for (int i = 0; i < 3; i++) assert_true(fabs(p[i] - want[s][i]) < 2e-6);
+    }
+    assert_int_equal(a.t, 3);
+    assert_true(fabs(a.m[2] - 0.20009) < 1e-6 && fabs(a.v[0] - 0.00044946025) < 1e-8);
+    adam_free(&a);
+}
+
+/* Gradient and loss of one batch with a given thread count, copied out. */
+static double run_threads(pf_model *m, const pf_batch *b, int threads, float *g, int64_t *corr)
+{
+    model_set_threads(m, threads);
+    double loss = model_train_batch(m, b, corr);
+    memcpy(g, model_grads(m), sizeof(float) * model_param_count(m));
+    return loss;
+}
+
+static void threads_give_identical_results(void **state)
+{
+    (void)state;
+    enum { N = 21, MAXB = 24 };
+    pf_rng r;
+    rng_seed(&r, 61);
+    static uint8_t img[N * 3 * 32 * 32];
+    uint8_t lab[N];
+    random_images(&r, img, lab, N, 3 * 32 * 32, 10);
+    pf_model *m = model_create(PF_MODEL_SEED, 3, 32, 32, 10, MAXB);
+    model_init(m, 9);
+    size_t np = model_param_count(m);
+    float *g1 = malloc(sizeof(float) * np), *g2 = malloc(sizeof(float) * np),
+          *g3 = malloc(sizeof(float) * np);
+    /* shuffled index, a batch that is not a multiple of the chunk count */
+    int32_t idx[N];
+    for (int i = 0; i < N; i++) idx[i] = N - 1 - i;
+    pf_batch b = {.images = img, .labels = lab, .index = idx, .first = 0, .n = N};
+    int64_t c1, c2, c3;
+    double l1 = run_threads(m, &b, 1, g1, &c1);
+    double l2 = run_threads(m, &b, 2, g2, &c2);
+    double l3 = run_threads(m, &b, 3, g3, &c3);
+    assert_true(l1 == l2 && l1 == l3);
+    assert_true(c1 == c2 && c1 == c3);
+    assert_memory_equal(g1, g2, sizeof(float) * np);
+    assert_memory_equal(g1, g3, sizeof(float) * np);
+    /* evaluation too */
+    int32_t p1[N], p2[N];
+    model_set_threads(m, 1);
+    double e1 = model_eval_batch(m, &b, p1);
+    model_set_threads(m, 2);
+    double e2 = model_eval_batch(m, &b, p2);
+    assert_true(e1 == e2 && e1 == l1);
+    assert_memory_equal(p1, p2, sizeof p1);
+    int64_t agree = 0;
+    for (int i = 0; i < N; i++) agree += p1[i] == lab[idx[i]];
+    assert_int_equal(agree, c1);
+    free(g1); free(g2); free(g3);
+    model_free(m);
+}
+
+static void small_and_partial_batches(void **state)
+{
+    (void)state;
+    /* 3 items (< PF_NN_CHUNKS): the gradient of the mean equals the mean of the 3 single-item
+     * gradients, and the loss the sum of their losses. */
+    enum { N = 3 };
+    pf_rng r;
+    rng_seed(&r, 71);
+    static uint8_t img[13 * 28 * 28];
+    uint8_t lab[13];
+    random_images(&r, img, lab, 13, 28 * 28, 10);
+    pf_model *m = model_create(PF_MODEL_SEED, 1, 28, 28, 10, 16);
+    model_init(m, 3);
+    size_t np = model_param_count(m);
+    float *g = malloc(sizeof(float) * np), *gs = calloc(np, sizeof(float));
+    pf_batch b = {.images = img, .labels = lab, .index = NULL, .first = 0, .n = N};
+    model_set_threads(m, 2);
+    double loss = run_threads(m, &b, 2, g, NULL);
+    double lsum = 0.0;
+    for (int i = 0; i < N; i++) {
+        pf_batch one = {.images = img, .labels = lab, .index = NULL, .first = i, .n = 1};
+        lsum += model_train_batch(m, &one, NULL);
+        for (size_t j = 0; j < np; j++) gs[j] += model_grads(m)[j] / N;
+    }
+    assert_true(fabs(loss - lsum) < 1e-5 * fabs(lsum));
+    double gmax = 0.0, err = 0.0;
+    for (size_t j = 0; j < np; j++) {
+        gmax = fmax(gmax, fabs(g[j]));
+        err = fmax(err, fabs(g[j] - gs[j]));
+    }
+    assert_true(gmax > 0.0);
+    assert_true(err <= 1e-5 * gmax);
+    /* a last partial batch of 13 with max_batch 16, items 0..12 at an offset of 0 */
+    pf_batch part = {.images = img, .labels = lab, .index = NULL, .first = 0, .n = 13};
+    int64_t corr = -1;
+    double lp = model_train_batch(m, &part, &corr);
+    assert_true(isfinite(lp) && lp > 0.0);
+    assert_true(corr >= 0 && corr <= 13);
+    assert_true(lp == model_eval_batch(m, &part, NULL));
+    /* an empty batch: zero gradient, zero loss */
+    pf_batch none = {.images = img, .labels = lab, .index = NULL, .first = 0, .n = 0};
+    assert_true(model_train_batch(m, &none, NULL) == 0.0);
+    for (size_t j = 0; j < np; j++) assert_true(model_grads(m)[j] == 0.0f);
+    free(g);
+    free(gs);
+    model_free(m);
+}
+
+static void profile_accumulates(void **state)
+{
+    (void)state;
+    pf_rng r;
+    rng_seed(&r, 81);
+    static uint8_t img[8 * 28 * 28];
+    uint8_t lab[8];
+    random_images(&r, img, lab, 8, 28 * 28, 10);
+    pf_model *m = model_create(PF_MODEL_SEED, 1, 28, 28, 10, 8);
+    model_init(m, 1);
+    pf_batch b = {.images = img, .labels = lab, .index = NULL, .first = 0, .n = 8};
+    model_profile_enable(m, 1);
+    model_profile_reset(m);
+    model_train_batch(m, &b, NULL);
+    double f, bw;
+    model_layer_seconds(m, 1, &f, &bw);
+    assert_true(f > 0.0 && bw > 0.0);
+    model_profile_reset(m);
+    model_layer_seconds(m, 1, &f, &bw);
+    assert_true(f == 0.0 && bw == 0.0);
+    model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conv_valid_matches_naive_and_fd),
+        cmocka_unit_test(conv_same_matches_naive_and_fd),
+        cmocka_unit_test(pool_gradient_fd),
+        cmocka_unit_test(dense_gradient_fd),
+        cmocka_unit_test(softmax_xent_values_and_gradient),
+        cmocka_unit_test(model_gradient_fd),
+        cmocka_unit_test(param_counts_match_the_seed),
+        cmocka_unit_test(init_is_glorot_and_seeded),
+        cmocka_unit_test(adam_matches_hand_computation),
+        cmocka_unit_test(threads_give_identical_results),
+        cmocka_unit_test(small_and_partial_batches),
+        cmocka_unit_test(profile_accumulates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,113 @@
+/* report_internal.h -- what the report's source files (report_*.c) share: the selection of
+ * configurations into curves (percent -> mean, min, max over repeats) and the figure writer. */
+#ifndef POISONFARM_REPORT_INTERNAL_H
+#define POISONFARM_REPORT_INTERNAL_H
+
+#include "poisonfarm/report.h"
+#include "poisonfarm/store.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Which configurations a curve takes: every field must match; -1 = any. Repeats are never part of
+ * the key: they are what a curve's point aggregates. */
+typedef struct {
+    int dataset, mode, model, selection, pv;
+    int32_t subset, batch;
+} rp_key;
+
+/* Which number of a configuration a curve shows. */
+typedef enum {
+    RP_VALUE_ACCURACY = 0,    /* rp_accuracy: the one compared with the seed */
+    RP_VALUE_POISONED_VAL     /* the watched, poisoned-label validation accuracy */
+} rp_value;
+
+typedef struct {
+    double percent;
+    int n;                    /* repeats that are done */
+    double mean, min, max;    /* fractions */
+} rp_point;
+
+typedef struct {
+    int npoints;
+    rp_point points[PF_GRID_MAX_AXIS];   /* ascending percent */
+} rp_curve;
+
+/* The grid as the report sees it: distinct values of each axis, in the order of first appearance
+ * (= the job file's order), and the baseline value of each extra axis (the recipe's default when
+ * the grid has it, else its first value) that the main figures and tables hold fixed. */
+typedef struct {
+    int ndatasets, datasets[PF_DS_COUNT];
+    int nmodes, modes[PF_MODE_COUNT];
+    int nsubsets; int32_t subsets[PF_GRID_MAX_AXIS];
+    int nmodels, models[PF_MODEL_COUNT];
+    int nselections, selections[PF_SEL_COUNT];
+    int npv, pv[2];
+    int nbatches; int32_t batches[PF_GRID_MAX_AXIS];
+    rp_key base;                 /* dataset, mode, subset = -1; the rest the baseline */
+    int64_t count[PF_STATUS_COUNT];
+} rp_grid;
+
+/* The accuracy a reader compares with the seed: heldout_acc for selection split, else
+ * best_val_acc (the clean accuracy at the chosen epoch, also with poisoned validation). */
+double rp_accuracy(const pf_store_config *c, const pf_store_row *row);
+
+void rp_grid_scan(const pf_results *r, rp_grid *g);
+
+/* Builds the curve of the done configurations matching key; points without a value are left out.
+ * Returns the number of points. */
+int rp_curve_build(const pf_results *r, const rp_key *key, rp_value what, rp_curve *out);
+
+/* The point at percent p, or NULL. */
+const rp_point *rp_curve_at(const rp_curve *c, double p);
+
+/* "full" for subset 0, else the number. */
+void rp_subset_label(int32_t subset, char *out, size_t size);
+
+/* The official training-set size of a dataset (60000 or 50000). */
+int32_t rp_official_train_n(int dataset);
+
+/* Figures. A series is one line (with its min-max band) of a figure. */
+typedef struct {
+    char title[128];
+    const char *color;        /* "#rrggbb" */
+    int dash;                 /* gnuplot dash type, 1 = solid */
+    rp_curve curve;
+} rp_series;
+
+typedef struct {
+    char name[128];           /* file stem: accuracy_full -> accuracy_full.{dat,gp,png,svg} */
+    char title[256];
+    const char *xlabel, *ylabel;
+    int normalised;           /* y is accuracy / clean accuracy: open-ended y range */
+    int nseries;
+    rp_series *series;        /* owned by the caller */
+} rp_figure;
+
+/* Writes DIR/name.dat and DIR/name.gp for fig; appends name to the list of scripts. 0 or -1. */
+int rp_figure_write(const char *dir, const rp_figure *fig, pf_error *err);
+
+/* Training curves: validation accuracy per epoch of the given configurations (one line each,
+ * labelled by percent). */
+int rp_curves_write(const pf_results *r, const char *dir, const char *name, const char *title,
+                    const int64_t *ids, int nids, pf_error *err);
+
+/* Colour of a dataset, and of the i-th of n lines of a gradient. */
+const char *rp_dataset_color(int dataset);
+
+/* Runs gnuplot in dir on the given scripts (one process, each script starting with `reset`).
+ * 0, or -1 with err (PF_ERR_NONE) when gnuplot fails. */
+int rp_gnuplot_run(const char *gnuplot, const char *dir, char **scripts, int nscripts,
+                   pf_error *err);
+
+/* summary.md. */
+int rp_summary_write(const pf_results *r, const rp_grid *g, const char *name, const char *path,
+                     char **figures, int nfigures, int have_gnuplot, pf_error *err);
+
+/* CSV tables. */
+int rp_csv_write(const pf_results *r, const char *dir, pf_error *err);
+
+/* Writes a double so that strtod gives it back exactly; NaN as nothing (an empty CSV field). */
+void rp_fprint_double(FILE *f, double v);
+
+#endif

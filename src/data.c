@@ -581,8 +581,10 @@ static int cifar10_load(pf_dataset *ds, unsigned flags, pf_error *err)
      * of the first N means. */
     for (int b = 0; b < nb; b++)
         if (!found[b])
-            return pf_error_set(err, PF_ERR_MISSING, "cifar10: %s is there but %s is missing in %s: add it (%s)",
-                                bname[nb - 1], bname[b], ds->dir, missing_hint(ds->id));
+            return pf_error_set(err, PF_ERR_MISSING,
+                                "cifar10: %s is missing in %s although %s is there (the batches are the training "
+                                "set in order): %s",
+                                bname[b], ds->dir, bname[nb - 1], missing_hint(ds->id));
 
     ds->nclass_names = 10;
     if (cifar_names(ds, "batches.meta.txt", 10, ds->class_names, flags, err) != 0) return -1;

@@ -14,8 +14,8 @@
 /* The seed's published clean accuracies (RECIPE.md, read off its figures), in percent. */
 static const char *seed_clean(int dataset, int32_t subset)
 {
-    static const char *const full[PF_DS_COUNT] = {"99.2", "92.2", "73-74", "37-38"};
-    static const char *const first1000[PF_DS_COUNT] = {"92-94", "79", "38-40", "~6"};
+    static const char *const full[PF_DS_COUNT] = {"99.2 %", "92.2 %", "73-74 %", "37-38 %"};
+    static const char *const first1000[PF_DS_COUNT] = {"92-94 %", "79 %", "38-40 %", "~6 %"};
     if (dataset < 0 || dataset >= PF_DS_COUNT) return "-";
     if (subset == 0) return full[dataset];
     if (subset == 1000) return first1000[dataset];
@@ -112,7 +112,7 @@ static void subset_table(FILE *f, const pf_results *r, const rp_grid *g, int32_t
                 else
                     snprintf(chance, sizeof chance, "not reached");
             }
-            fprintf(f, "| %s | %s | %s | %s %% | %s | %s | %s | %s | %s | %d |\n",
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
                     dataset_name((pf_dataset_id)k.dataset), poison_mode_name((pf_mode)k.mode),
                     sclean, seed_clean(k.dataset, subset), s25, s50, s75, robust, chance, c.npoints);
             rows++;

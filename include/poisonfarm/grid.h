@@ -1,6 +1,6 @@
 /* grid.h -- job files (libconfig) and their expansion into a grid of configurations.
  *
- * A job file holds grid axes (lists) and training settings; see README "Job files". Expansion order
+ * A job file holds grid axes (lists) and training settings; see docs/jobs.md. Expansion order
  * (and so the configuration ids, from 0) is fixed: datasets, then modes, subsets, models,
  * batch_sizes, selections, poison_validation, repeats, and percents innermost, each axis in the
  * order written. */
@@ -48,16 +48,21 @@ typedef struct {
 
 /* Reads and validates a job file, then expands it. Unknown keys, wrong types, empty axes, percents
  * outside [0, 100], unknown names: -1 with err->msg "FILE:LINE: what is wrong" (PF_ERR_USAGE), or
- * "FILE: cannot read: why". On success the job owns its memory until grid_free. */
+ * "FILE: cannot read: why". On success the job owns its memory until grid_free; on failure *job is
+ * left zeroed (nothing to free; grid_free is harmless). Prints nothing. */
 int grid_load(pf_job *job, const char *path, pf_error *err);
 
-/* Same from a string (tests, and the job text stored in a results file); `path` names it in errors. */
+/* Same from a string (tests, and the job text stored in a results file); `path` names it in errors
+ * and gives job->name. The text is copied. */
 int grid_load_string(pf_job *job, const char *text, const char *path, pf_error *err);
 
+/* Frees what grid_load allocated and zeroes *job. NULL-safe. */
 void grid_free(pf_job *job);
 
-/* Looks up a job file: path as given when it exists, else PF_SHARE_DIR "/jobs/" + path (or + path
- * + ".cfg"). Writes the path found to out; returns 0, or -1 with err naming the file. */
+/* Looks up a job file: path as given when it exists, else path + ".cfg", "jobs/" + path (+ ".cfg")
+ * in the working directory, then PF_SHARE_DIR "/jobs/" + path (+ ".cfg") and PF_SHARE_DIR "/" +
+ * path. An absolute path is only tried as given and with ".cfg". Only regular files count. Writes
+ * the path found to out; returns 0, or -1 with err (PF_ERR_MISSING) naming the file. */
 int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err);
 
 /* A 64-bit fingerprint of everything that decides results: the SET of expanded configurations
@@ -66,10 +71,17 @@ int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err);
  * matches configurations by content (grid_config_hash). */
 uint64_t grid_fingerprint(const pf_job *job);
 
-/* Relative cost of one configuration (training-sample passes including validation), for
- * most-expensive-first scheduling and wall-time estimates: seconds = cost * seconds_per_unit. */
+/* A 64-bit hash of every field of cfg that decides its result (doubles by their bit patterns, -0
+ * folded onto 0). Stable across runs and machines. */
 uint64_t grid_config_hash(const pf_config *cfg);
 
+/* Relative cost of one configuration, for most-expensive-first scheduling and wall-time estimates,
+ * in "MNIST seed-model forward passes of one image": seconds = cost / (such passes per second,
+ * from a calibration). cost = (3 * n_train + n_val) * per-image forward cost of the model on the
+ * dataset's image shape relative to the seed model on 28x28x1 * expected epochs, where n_val =
+ * val_items or the official test-set size, and expected epochs = min(max_epochs, 30) for a subset,
+ * min(max_epochs, 40) for the whole training set (typical early-stopping points of the recipe).
+ * n_train <= 0 means: the subset, or the official training-set size. */
 double grid_config_cost(const pf_config *cfg, int32_t n_train);
 
 #endif

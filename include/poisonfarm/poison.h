@@ -22,10 +22,13 @@ const char *poison_mode_name(pf_mode mode);
 int poison_mode_from_name(const char *name, pf_mode *mode);
 
 /* round(n * p / 100) with round-half-to-even on the double value n * p / 100, as Python computes
- * it. p in [0, 100]. */
+ * it (n = 1, p = 50 gives 0; n = 3, p = 50 gives 2). n >= 0 and p in [0, 100], else the job aborts
+ * (PF_ASSERT: the job file loader rejects such percents first). */
 int64_t poison_count(int64_t n, double percent);
 
-/* The wrong label for item i whose true label is y, among k classes (k >= 2). Never equals y. */
+/* The wrong label for item i whose true label is y, among k classes (2 <= k <= 256, y < k). Never
+ * equals y. random: w = rng_below(K - 1) from a stream seeded with rng_derive(seed, i), label
+ * w + (w >= y); biased: 0, or 1 when y is 0 (no randomness). */
 uint8_t poison_wrong_label(uint8_t y, int k, pf_mode mode, uint64_t seed, int64_t i);
 
 /* out[i] = labels[i] for the first n - m items, wrong labels for the last m = poison_count(n, p).
@@ -34,8 +37,9 @@ int64_t poison_apply(uint8_t *out, const uint8_t *labels, int64_t n, int k, doub
                      pf_mode mode, uint64_t seed);
 
 /* Validation poisoning: the same count m = poison_count(n, p), on a seeded random choice of items
- * (the first m of a seeded permutation, so nested across p). When `which` is not NULL, which[i] is
- * set to 1 for poisoned items, 0 otherwise. Returns m. */
+ * (the first m of a permutation of [0, n) shuffled by a stream seeded with `seed`, so nested across
+ * p), labels from poison_wrong_label(labels[i], k, mode, seed, i). When `which` is not NULL,
+ * which[i] is set to 1 for poisoned items, 0 otherwise. n <= INT32_MAX. Returns m. */
 int64_t poison_apply_scattered(uint8_t *out, uint8_t *which, const uint8_t *labels, int64_t n, int k,
                                double percent, pf_mode mode, uint64_t seed);
 

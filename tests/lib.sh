@@ -25,3 +25,24 @@ trap 'rm -rf "$TMP"' EXIT
 
 # mpirun with the options every test needs; -q hides mpirun's banner about non-zero exits.
 pf_mpirun() { local np=$1; shift; mpirun -q --oversubscribe -np "$np" "$@"; }
+
+# The numbers of a results file that must not depend on ranks, threads or scheduling: every
+# history curve, the confusion matrices and the /results columns at full precision, leaving out
+# train_seconds, rank and host (members 13-15 of a /results row).
+pf_metrics() {
+    h5dump -m '%.17g' -d /history/train_loss -d /history/train_acc -d /history/val_loss \
+        -d /history/val_acc -d /history/lr -d /confusion "$1" 2>&1 | grep -v '^HDF5 "'
+    h5dump -m '%.17g' -d /results "$1" 2>&1 | awk '
+        /^ *DATA \{/ { data = 1; next }
+        !data { next }
+        /^ *\([0-9]+\): \{/ { row = $1; field = 0; next }
+        /^ *\}/ { next }
+        { field++; if (field < 13 || field > 15) print row, field, $0 }'
+}
+
+# How many configurations of a results file have status done (0 when unreadable).
+pf_count_done() {
+    local n
+    n=$(h5dump -d /results "$1" 2>/dev/null | awk '/^ *\([0-9]+\): \{/ { getline; if ($1 == "done,") n++ } END { print n + 0 }')
+    echo "${n:-0}"
+}

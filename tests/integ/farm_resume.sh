@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# tests/integ/farm_resume.sh -- interruptions and resume: --stop-after, SIGUSR1, kill -9 of the
+# whole job, and a configuration interrupted mid-way; each resumed file must end with exactly the
+# metrics of an uninterrupted run.
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
+    skip farm_resume "no MNIST in $DATA_DIR (run make data)"
+    exit 0
+fi
+cat >"$TMP/resume.cfg" <<'CFG'
+datasets = ["mnist"]; modes = ["random", "biased"]; subsets = [300];
+percents = [0, 25, 50, 75]; batch_sizes = [64];
+max_epochs = 4; validation_items = 500;
+CFG
+cat >"$TMP/long.cfg" <<'CFG'
+datasets = ["mnist"]; modes = ["random"]; subsets = [1000]; percents = [10];
+batch_sizes = [32]; max_epochs = 8; patience = 50; lr_patience = 50; validation_items = 1000;
+CFG
+JOB=$TMP/resume.cfg
+mpirun -q -np 2 $BIN run "$JOB" -o "$TMP/ref.h5" --quiet >/dev/null 2>&1
+pf_metrics "$TMP/ref.h5" >"$TMP/ref.m"
+[ -s "$TMP/ref.m" ] || { fail farm_resume_reference "the uninterrupted run failed: mpirun -np 2 $BIN run $JOB"; exit 0; }
+
+same_as_ref() { # name, file, rerun hint
+    pf_metrics "$2" >"$TMP/got.m"
+    if cmp -s "$TMP/ref.m" "$TMP/got.m"; then pass "$1"; else
+        fail "$1" "metrics differ from the uninterrupted run; rerun: $3" "$(diff "$TMP/ref.m" "$TMP/got.m" | head -8)"; fi
+}
+
+# --stop-after: exit 4 with pending rows, then resume.
+out=$TMP/stop.h5
+mpirun -q -np 1 $BIN run "$JOB" -o "$out" --stop-after 3 --quiet >"$TMP/stop.log" 2>&1
+rc=$?
+n=$(pf_count_done "$out")
+if [ $rc -eq 4 ] && [ "$n" -ge 3 ] && [ "$n" -lt 8 ] && [ ! -e "$out.lock" ]; then pass stop_after_exit_4_pending; else
+    fail stop_after_exit_4_pending "exit $rc (want 4), $n done (want 3..7); rerun: mpirun -np 1 $BIN run $JOB --stop-after 3" "$(cat "$TMP/stop.log")"; fi
+mpirun -q -np 2 $BIN run "$JOB" -o "$out" --quiet >"$TMP/stop2.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail stop_after_resume_exit "exit $rc" "$(cat "$TMP/stop2.log")"
+same_as_ref stop_after_resume_same_metrics "$out" "--stop-after 3 then resume"
+
+# SIGUSR1 to mpirun once a configuration is done: graceful stop, exit 4, then resume.
+out=$TMP/usr1.h5
+mpirun -q -np 2 $BIN run "$JOB" -o "$out" --quiet >"$TMP/usr1.log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do [ "$(pf_count_done "$out")" -ge 1 ] && break; sleep 0.1; done
+kill -USR1 $pid
+wait $pid
+rc=$?
+n=$(pf_count_done "$out")
+if [ $rc -eq 4 ] && [ "$n" -lt 8 ]; then pass usr1_exit_4_pending; else
+    fail usr1_exit_4_pending "exit $rc (want 4), $n of 8 done" "$(cat "$TMP/usr1.log")"; fi
+mpirun -q -np 2 $BIN run "$JOB" -o "$out" --quiet >/dev/null 2>&1
+same_as_ref usr1_resume_same_metrics "$out" "SIGUSR1 to mpirun -np 2, then resume"
+
+# kill -9 of the whole job once two configurations are done: the file stays readable, and
+# running again completes it.
+out=$TMP/kill.h5
+setsid mpirun -q -np 2 $BIN run "$JOB" -o "$out" --quiet >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 300); do [ "$(pf_count_done "$out")" -ge 2 ] && break; sleep 0.1; done
+pkill -9 -s "$pid" 2>/dev/null
+wait $pid 2>/dev/null
+sleep 1
+if h5dump -H "$out" >/dev/null 2>&1; then pass kill9_file_readable; else fail kill9_file_readable "h5dump cannot open $out after kill -9"; fi
+rm -f "$out.lock.dead" # (a stale lock from a dead process is taken over by the next run)
+mpirun -q -np 2 $BIN run "$JOB" -o "$out" --quiet >"$TMP/kill2.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then pass kill9_resume_completes; else fail kill9_resume_completes "exit $rc" "$(cat "$TMP/kill2.log")"; fi
+same_as_ref kill9_resume_same_metrics "$out" "kill -9 mpirun -np 2 after 2 done, then resume"
+
+# A configuration interrupted mid-way resumes from its checkpoint, not from scratch.
+mpirun -q -np 1 $BIN run "$TMP/long.cfg" -o "$TMP/long-ref.h5" --quiet >/dev/null 2>&1
+out=$TMP/long.h5
+mpirun -q -np 1 $BIN run "$TMP/long.cfg" -o "$out" >"$TMP/long1.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+    st=$(ls "$out".ckpt-*/config-0.state 2>/dev/null | head -1)
+    [ -n "$st" ] && break
+    sleep 0.1
+done
+sleep 0.5
+kill -USR1 $pid
+wait $pid
+rc=$?
+st=$(ls "$out".ckpt-*/config-0.state 2>/dev/null | head -1)
+if [ $rc -eq 4 ] && [ -n "$st" ] && [ "$(pf_count_done "$out")" -eq 0 ]; then pass midway_stop_keeps_checkpoint; else
+    fail midway_stop_keeps_checkpoint "exit $rc, checkpoint '$st'" "$(cat "$TMP/long1.log")"; fi
+mpirun -q -np 1 $BIN run "$TMP/long.cfg" -o "$out" >"$TMP/long2.log" 2>&1
+if grep -q 'resumes after epoch' "$TMP/long2.log" && [ -z "$(ls "$out".ckpt-* 2>/dev/null)" ]; then pass midway_resumes_from_checkpoint; else
+    fail midway_resumes_from_checkpoint "no 'resumes after epoch' line, or checkpoints left" "$(cat "$TMP/long2.log")"; fi
+pf_metrics "$TMP/long-ref.h5" >"$TMP/lr.m"; pf_metrics "$out" >"$TMP/lo.m"
+if [ -s "$TMP/lr.m" ] && cmp -s "$TMP/lr.m" "$TMP/lo.m"; then pass midway_resume_same_metrics; else
+    fail midway_resume_same_metrics "metrics differ from the uninterrupted run" "$(diff "$TMP/lr.m" "$TMP/lo.m" | head -8)"; fi

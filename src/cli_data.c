@@ -163,7 +163,9 @@ int cmd_data(int argc, char **argv)
         cli_error("data: data directory path too long");
         return PF_EXIT_USAGE;
     }
-    printf("data directory: %s (from %s)\n", dir, dir_origin(cli_dir));
+    struct stat st;
+    printf("data directory: %s (from %s%s)\n", dir, dir_origin(cli_dir),
+           stat(dir, &st) == 0 ? "" : "; it does not exist: run make data");
     fflush(stdout);
 
     int status = PF_EXIT_OK, npresent = 0;

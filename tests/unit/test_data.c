@@ -684,7 +684,7 @@ static const char *cifar100_fine(void)
     static char text[2000];
     text[0] = '\0';
     for (int c = 0; c < 100; c++) {
-        char line[16];
+        char line[32];
         snprintf(line, sizeof line, "fine%d\n%s", c, c % 10 == 0 ? "\n" : "");
         strcat(text, line);
     }
@@ -696,7 +696,7 @@ static const char *cifar100_coarse(void)
     static char text[400];
     text[0] = '\0';
     for (int c = 0; c < 20; c++) {
-        char line[16];
+        char line[32];
         snprintf(line, sizeof line, "coarse%d\n", c);
         strcat(text, line);
     }

@@ -264,19 +264,22 @@ static inline int32_t batch_item(const pf_batch *b, int j)
 
 static inline double tick(const pf_model *m) { return m->profile ? pf_now() : 0.0; }
 
-/* Forward of items [j0, j1) of the batch in slot s; leaves logits in act[dense3 + 1]. */
-static void chunk_forward(pf_model *m, nn_slot *s, const pf_batch *b, int j0, int j1)
+/* Forward of items [j0, j1) of the batch in slot s; leaves logits in act[dense3 + 1]. With keep,
+ * every image's activations stay for the backward pass; without (evaluation), the conv part
+ * reuses one image's buffers, which stay in cache, and only the flatten is kept per image. */
+static void chunk_forward(pf_model *m, nn_slot *s, const pf_batch *b, int j0, int j1, int keep)
 {
     const int n = j1 - j0;
     const size_t img = (size_t)m->c * m->h * m->w;
     for (int i = 0; i < n; i++) {
         double t0 = tick(m);
-        load_image(s->act[0] + i * m->layers[0].in_size, b->images + (size_t)batch_item(b, j0 + i) * img,
-                   m->c, m->h, m->w);
+        const int slot_i = keep ? i : 0;
+        load_image(s->act[0] + slot_i * m->layers[0].in_size,
+                   b->images + (size_t)batch_item(b, j0 + i) * img, m->c, m->h, m->w);
         for (int li = 0; li < m->nconv_part; li++) {
             nn_layer *l = &m->layers[li];
-            const float *in = s->act[li] + i * l->in_size;
-            float *out = s->act[li + 1] + i * l->out_size;
+            const float *in = s->act[li] + slot_i * l->in_size;
+            float *out = s->act[li + 1] + (li == m->nconv_part - 1 ? i : slot_i) * l->out_size;
             if (l->type == L_CONV)
                 nn_conv_forward(out, s->col, in, m->params + l->woff, m->params + l->boff, &l->cd,
                                 l->relu);
@@ -365,7 +368,7 @@ double model_train_batch(pf_model *m, const pf_batch *b, int64_t *correct)
         m->ccorrect[c] = 0;
         if (nc == 0) continue;
         memset(g, 0, sizeof(float) * m->nparams);
-        chunk_forward(m, s, b, j0, j1);
+        chunk_forward(m, s, b, j0, j1, 1);
         uint8_t *lab = s->lab;
         for (int i = 0; i < nc; i++) lab[i] = b->labels[batch_item(b, j0 + i)];
         double t0 = tick(m);
@@ -409,7 +412,7 @@ double model_eval_batch(pf_model *m, const pf_batch *b, int32_t *pred)
         int j0 = chunk_lo(n, c), j1 = chunk_lo(n, c + 1), nc = j1 - j0;
         m->closs[c] = 0.0;
         if (nc == 0) continue;
-        chunk_forward(m, s, b, j0, j1);
+        chunk_forward(m, s, b, j0, j1, 0);
         uint8_t *lab = s->lab;
         if (b->labels)
             for (int i = 0; i < nc; i++) lab[i] = b->labels[batch_item(b, j0 + i)];

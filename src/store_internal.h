@@ -1,0 +1,38 @@
+/* store_internal.h -- what the store_*.c files share: the HDF5 types of the results file and the
+ * names in it. Private to the store module (not installed, not for other modules). */
+#ifndef POISONFARM_STORE_INTERNAL_H
+#define POISONFARM_STORE_INTERNAL_H
+
+#include "poisonfarm/store.h"
+
+#include <hdf5.h>
+
+/* Format version of the layout, a root attribute: the mark of a poisonfarm results file. */
+#define PF_STORE_FORMAT 1
+#define PF_STORE_FORMAT_ATTR "poisonfarm_format"
+#define PF_STORE_NHIST 6
+
+/* Every datatype of the file: *_mem describe our C structs (native, padded), *_file the packed
+ * little-endian layout on disk. HDF5 converts between the two by member name, which is also how
+ * one member (the status) can be written on its own. */
+typedef struct {
+    hid_t cfg_mem, cfg_file;          /* /configs row <-> pf_store_config */
+    hid_t row_mem, row_file;          /* /results row <-> pf_store_row */
+    hid_t row_metrics_mem;            /* every /results member but status */
+    hid_t row_status_mem;             /* status alone, from a pf_status */
+    hid_t run_mem, run_file;          /* /runs row <-> pf_store_run */
+    hid_t enums[16];                  /* the enum types, closed with the rest */
+    int nenums;
+} pf_store_types;
+
+/* Builds / closes every type. Aborts the job on library failure. */
+void store_types_create(pf_store_types *t);
+void store_types_close(pf_store_types *t);
+
+/* A /results row as it is before training: pending, NaN floats, -1 integers, empty strings. */
+void store_row_pending(pf_store_row *row);
+
+/* A /runs row's fill value (NaN times, -1 counts, empty strings). */
+void store_run_fill(pf_store_run *run);
+
+#endif

@@ -1,0 +1,200 @@
+/* store_types.c -- the HDF5 datatypes of the results file: enums named from src/names.c and the
+ * compound rows of /configs, /results and /runs. */
+#include "store_internal.h"
+
+#include "poisonfarm/data.h"
+#include "poisonfarm/nn.h"
+#include "poisonfarm/poison.h"
+#include "poisonfarm/train.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+const char *const store_history_names[PF_STORE_NHIST] = {"train_loss", "train_acc", "val_loss",
+                                                         "val_acc",    "lr",        "epoch_seconds"};
+
+/* The memory enum types are based on int: that is what these C enums are. */
+_Static_assert(sizeof(pf_status) == sizeof(int), "pf_status is an int");
+_Static_assert(sizeof(pf_stop) == sizeof(int), "pf_stop is an int");
+_Static_assert(sizeof(pf_dataset_id) == sizeof(int), "pf_dataset_id is an int");
+_Static_assert(sizeof(pf_mode) == sizeof(int), "pf_mode is an int");
+_Static_assert(sizeof(pf_model_kind) == sizeof(int), "pf_model_kind is an int");
+_Static_assert(sizeof(pf_selection) == sizeof(int), "pf_selection is an int");
+
+typedef const char *(*name_fn)(int v);
+
+static const char *bool_name(int v) { return v ? "true" : "false"; }
+static const char *ds_name(int v) { return dataset_name((pf_dataset_id)v); }
+static const char *md_name(int v) { return poison_mode_name((pf_mode)v); }
+static const char *mk_name(int v) { return model_kind_name((pf_model_kind)v); }
+static const char *sl_name(int v) { return selection_name((pf_selection)v); }
+static const char *st_name(int v) { return status_name((pf_status)v); }
+static const char *sp_name(int v) { return stop_name((pf_stop)v); }
+
+/* An enum pair: memory based on int, file on an 8-bit integer (every value is small). */
+static void enum_pair(pf_store_types *t, name_fn name, int count, hid_t *mem, hid_t *file)
+{
+    *mem = PF_H5_CHECK(H5Tenum_create(H5T_NATIVE_INT));
+    *file = PF_H5_CHECK(H5Tenum_create(H5T_STD_I8LE));
+    for (int v = 0; v < count; v++) {
+        int vi = v;
+        int8_t v8 = (int8_t)v;
+        PF_H5_CHECK(H5Tenum_insert(*mem, name(v), &vi));
+        PF_H5_CHECK(H5Tenum_insert(*file, name(v), &v8));
+    }
+    PF_ASSERT(t->nenums + 2 <= (int)(sizeof t->enums / sizeof t->enums[0]));
+    t->enums[t->nenums++] = *mem;
+    t->enums[t->nenums++] = *file;
+}
+
+static hid_t str_type(size_t size)
+{
+    hid_t s = PF_H5_CHECK(H5Tcopy(H5T_C_S1));
+    PF_H5_CHECK(H5Tset_size(s, size));
+    PF_H5_CHECK(H5Tset_strpad(s, H5T_STR_NULLTERM));
+    return s;
+}
+
+/* One member of a compound: its name, offset in the C struct, memory and file types. */
+typedef struct {
+    const char *name;
+    size_t offset;
+    hid_t mem, file;
+} member;
+
+/* Builds the memory compound (size memsize, C offsets) and, when file is not NULL, the packed file
+ * compound from a member table. */
+static void compound(const member *m, int n, size_t memsize, hid_t *mem, hid_t *file)
+{
+    size_t fsize = 0;
+    for (int i = 0; i < n; i++) fsize += H5Tget_size(m[i].file);
+    *mem = PF_H5_CHECK(H5Tcreate(H5T_COMPOUND, memsize));
+    for (int i = 0; i < n; i++) PF_H5_CHECK(H5Tinsert(*mem, m[i].name, m[i].offset, m[i].mem));
+    if (file == NULL) return;
+    *file = PF_H5_CHECK(H5Tcreate(H5T_COMPOUND, fsize));
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        PF_H5_CHECK(H5Tinsert(*file, m[i].name, off, m[i].file));
+        off += H5Tget_size(m[i].file);
+    }
+}
+
+#define CFG(f) offsetof(pf_store_config, f)
+#define ROW(f) offsetof(pf_store_row, f)
+#define RUN(f) offsetof(pf_store_run, f)
+
+void store_types_create(pf_store_types *t)
+{
+    memset(t, 0, sizeof *t);
+    hid_t ds_m, ds_f, md_m, md_f, mk_m, mk_f, sl_m, sl_f, b_m, b_f, st_m, st_f, sp_m, sp_f;
+    enum_pair(t, ds_name, PF_DS_COUNT, &ds_m, &ds_f);
+    enum_pair(t, md_name, PF_MODE_COUNT, &md_m, &md_f);
+    enum_pair(t, mk_name, PF_MODEL_COUNT, &mk_m, &mk_f);
+    enum_pair(t, sl_name, PF_SEL_COUNT, &sl_m, &sl_f);
+    enum_pair(t, bool_name, 2, &b_m, &b_f);
+    enum_pair(t, st_name, PF_STATUS_COUNT, &st_m, &st_f);
+    enum_pair(t, sp_name, PF_STOP_COUNT, &sp_m, &sp_f);
+
+    const hid_t I32 = H5T_NATIVE_INT32, I32F = H5T_STD_I32LE;
+    const hid_t I64 = H5T_NATIVE_INT64, I64F = H5T_STD_I64LE;
+    const hid_t F64 = H5T_NATIVE_DOUBLE, F64F = H5T_IEEE_F64LE;
+    const member cfg[] = {
+        {"id", CFG(id), I64, I64F},
+        {"dataset", CFG(cfg.dataset), ds_m, ds_f},
+        {"mode", CFG(cfg.mode), md_m, md_f},
+        {"model", CFG(cfg.model), mk_m, mk_f},
+        {"selection", CFG(cfg.selection), sl_m, sl_f},
+        {"subset", CFG(cfg.subset), I32, I32F},
+        {"percent", CFG(cfg.percent), F64, F64F},
+        {"batch_size", CFG(cfg.batch_size), I32, I32F},
+        {"poison_validation", CFG(cfg.poison_validation), b_m, b_f},
+        {"repeat", CFG(cfg.repeat), I32, I32F},
+        {"seed", CFG(cfg.seed), H5T_NATIVE_UINT64, H5T_STD_U64LE},
+        {"k", CFG(k), I32, I32F},
+        {"n_train", CFG(n_train), I32, I32F},
+        {"max_epochs", CFG(cfg.max_epochs), I32, I32F},
+        {"patience", CFG(cfg.patience), I32, I32F},
+        {"lr_patience", CFG(cfg.lr_patience), I32, I32F},
+        {"lr_factor", CFG(cfg.lr_factor), F64, F64F},
+        {"lr", CFG(cfg.lr), F64, F64F},
+        {"val_items", CFG(cfg.val_items), I32, I32F},
+    };
+    compound(cfg, (int)(sizeof cfg / sizeof cfg[0]), sizeof(pf_store_config), &t->cfg_mem,
+             &t->cfg_file);
+
+    hid_t host = str_type(PF_HOST_LEN), reason = str_type(PF_REASON_LEN);
+    const member row[] = {
+        {"status", ROW(status), st_m, st_f},
+        {"stop", ROW(stop), sp_m, sp_f},
+        {"best_val_acc", ROW(best_val_acc), F64, F64F},
+        {"final_val_acc", ROW(final_val_acc), F64, F64F},
+        {"heldout_acc", ROW(heldout_acc), F64, F64F},
+        {"poisoned_val_acc", ROW(poisoned_val_acc), F64, F64F},
+        {"best_epoch", ROW(best_epoch), I32, I32F},
+        {"epochs", ROW(epochs), I32, I32F},
+        {"n_poisoned", ROW(n_poisoned), I64, I64F},
+        {"n_val_poisoned", ROW(n_val_poisoned), I64, I64F},
+        {"learned_poison", ROW(learned_poison), F64, F64F},
+        {"learned_true", ROW(learned_true), F64, F64F},
+        {"train_seconds", ROW(train_seconds), F64, F64F},
+        {"rank", ROW(rank), I32, I32F},
+        {"host", ROW(host), host, host},
+        {"reason", ROW(reason), reason, reason},
+    };
+    const int nrow = (int)(sizeof row / sizeof row[0]);
+    compound(row, nrow, sizeof(pf_store_row), &t->row_mem, &t->row_file);
+    /* Row minus status (member 0): the metrics write that precedes the commit marker. */
+    compound(row + 1, nrow - 1, sizeof(pf_store_row), &t->row_metrics_mem, NULL);
+    compound(row, 1, sizeof(pf_status), &t->row_status_mem, NULL);
+
+    hid_t hosts = str_type(sizeof(((pf_store_run *)0)->hosts));
+    hid_t ended = str_type(sizeof(((pf_store_run *)0)->ended));
+    const member run[] = {
+        {"start", RUN(start), F64, F64F},
+        {"end", RUN(end), F64, F64F},
+        {"ranks", RUN(ranks), I32, I32F},
+        {"threads", RUN(threads), I32, I32F},
+        {"hosts", RUN(hosts), hosts, hosts},
+        {"configs_done", RUN(configs_done), I64, I64F},
+        {"efficiency", RUN(efficiency), F64, F64F},
+        {"ended", RUN(ended), ended, ended},
+    };
+    compound(run, (int)(sizeof run / sizeof run[0]), sizeof(pf_store_run), &t->run_mem,
+             &t->run_file);
+    /* Compound members hold copies of their types: the string types can go now. */
+    PF_H5_CHECK(H5Tclose(host));
+    PF_H5_CHECK(H5Tclose(reason));
+    PF_H5_CHECK(H5Tclose(hosts));
+    PF_H5_CHECK(H5Tclose(ended));
+}
+
+void store_types_close(pf_store_types *t)
+{
+    hid_t all[] = {t->cfg_mem, t->cfg_file, t->row_mem, t->row_file, t->row_metrics_mem,
+                   t->row_status_mem, t->run_mem, t->run_file};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i] > 0) H5Tclose(all[i]);
+    for (int i = 0; i < t->nenums; i++) H5Tclose(t->enums[i]);
+    memset(t, 0, sizeof *t);
+}
+
+void store_row_pending(pf_store_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->status = PF_STATUS_PENDING;
+    row->stop = PF_STOP_NONE;
+    row->best_val_acc = row->final_val_acc = row->heldout_acc = row->poisoned_val_acc = NAN;
+    row->best_epoch = row->epochs = -1;
+    row->n_poisoned = row->n_val_poisoned = -1;
+    row->learned_poison = row->learned_true = row->train_seconds = NAN;
+    row->rank = -1;
+}
+
+void store_run_fill(pf_store_run *run)
+{
+    memset(run, 0, sizeof *run);
+    run->start = run->end = run->efficiency = NAN;
+    run->ranks = run->threads = -1;
+    run->configs_done = -1;
+}

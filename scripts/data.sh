@@ -128,7 +128,7 @@ fetch_archive() {
 # checking recorded md5s; a smaller file already in DIR (a partial train.bin) is moved aside when
 # SRC has a bigger one. Prints the names it added.
 fill_cifar() {
-    local key=$1 d=$2 src=$3 how=$4 f added=()
+    local key=$1 d=$2 src=$3 how=$4 f got=()
     shift 4
     for f in "$@"; do
         [ -f "$src/$f" ] || continue
@@ -140,9 +140,9 @@ fill_cifar() {
             echo "  ($src/$f does not match its recorded md5: skipped)" >&2
             continue
         fi
-        place "$src/$f" "$d/$f" "$how" && added+=("$f")
+        place "$src/$f" "$d/$f" "$how" && got+=("$f")
     done
-    echo "${added[*]}"
+    echo "${got[*]}"
 }
 
 # do_cifar KEY ARCHIVE TARDIR COMPLETE-TEST FILES...: one line saying what happened and what the
@@ -174,6 +174,7 @@ do_cifar() {
     fi
 }
 
+# shellcheck disable=SC2317  # the *_complete and *_describe functions are called by name
 cifar10_complete() {
     local f
     for f in data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin \

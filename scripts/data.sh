@@ -7,6 +7,8 @@
 #
 # Environment: POISONFARM_SHARED_DATA (default ../shared/data beside the checkout),
 # POISONFARM_NO_DOWNLOAD=1 (do not try the official CIFAR archives).
+# The *_complete and *_describe functions are called by name (do_cifar).
+# shellcheck disable=SC2317
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA_DIR=${1:-data}
@@ -174,7 +176,6 @@ do_cifar() {
     fi
 }
 
-# shellcheck disable=SC2317  # the *_complete and *_describe functions are called by name
 cifar10_complete() {
     local f
     for f in data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin \

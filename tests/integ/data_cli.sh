@@ -3,7 +3,7 @@
 # listed with its counts, exit 0), corrupt files (exit 2, one line naming the file), --require of a
 # missing dataset (exit 2), bad options (exit 2).
 source "$(dirname "$0")/../lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 # run NAME ARGS...: runs $BIN data ARGS, leaving $out, $err and $rc.
 run() {

@@ -29,6 +29,7 @@ typedef struct {
     int din, dout, relu;      /* dense */
     size_t in_size, out_size; /* floats per image */
     size_t woff, boff;        /* offsets in the parameter buffer */
+    int direct;               /* conv forward by the AVX2 direct kernel instead of im2col + sgemm */
 } nn_layer;
 
 /* One thread's workspace: activations of a whole chunk for the backward pass. */
@@ -174,8 +175,14 @@ pf_model *model_create(pf_model_kind kind, int c, int h, int w, int k, int max_b
     loss->in_size = loss->out_size = (size_t)k;
     m->nparams = off;
 
+    /* The direct kernel wins where im2col + sgemm is a poor GEMM: the first layer (K = 9*Cin is
+     * tiny) and layers of a few output pixels; sgemm wins on the big 32-channel layers. */
+    const int direct_ok = nn_conv_direct_available();
     for (int i = 0; i < m->nconv_part; i++) {
         nn_layer *l = &m->layers[i];
+        if (l->type == L_CONV)
+            l->direct = direct_ok && l->cd.pad == 0 && l->cd.cout % 32 == 0 &&
+                        (l->cd.cin <= 4 || l->cd.oh * l->cd.ow <= 16);
         if (l->type == L_CONV && nn_conv_col_size(&l->cd) > m->col_max)
             m->col_max = nn_conv_col_size(&l->cd);
         if (l->in_size > m->gimg_max) m->gimg_max = l->in_size;
@@ -280,7 +287,10 @@ static void chunk_forward(pf_model *m, nn_slot *s, const pf_batch *b, int j0, in
             nn_layer *l = &m->layers[li];
             const float *in = s->act[li] + slot_i * l->in_size;
             float *out = s->act[li + 1] + (li == m->nconv_part - 1 ? i : slot_i) * l->out_size;
-            if (l->type == L_CONV)
+            if (l->type == L_CONV && l->direct)
+                nn_conv_forward_direct(out, in, m->params + l->woff, m->params + l->boff, &l->cd,
+                                       l->relu);
+            else if (l->type == L_CONV)
                 nn_conv_forward(out, s->col, in, m->params + l->woff, m->params + l->boff, &l->cd,
                                 l->relu);
             else

@@ -35,6 +35,14 @@ void nn_conv_backward(float *din, float *dwgt, float *dbias, float *dout, const 
                       const float *in, const float *wgt, float *col, const pf_conv_dims *d,
                       int relu);
 
+/* 1 when this CPU runs the AVX2/FMA direct convolution (nn_conv_forward_direct), else 0. */
+int nn_conv_direct_available(void);
+
+/* Same contract as nn_conv_forward without workspace, for pad 0 and Cout a multiple of 32 only, on
+ * a CPU where nn_conv_direct_available(). Rounds differently from the sgemm path (FMA, order). */
+void nn_conv_forward_direct(float *out, const float *in, const float *wgt, const float *bias,
+                            const pf_conv_dims *d, int relu);
+
 /* The plain direct convolution the fast one is tested against (same contract, no workspace). */
 void nn_conv_forward_naive(float *out, const float *in, const float *wgt, const float *bias,
                            const pf_conv_dims *d, int relu);

@@ -141,6 +141,38 @@ static void conv_same_matches_naive_and_fd(void **state)
     conv_case(3, 3, 1, 2, 1, 1, 15);
 }
 
+/* The AVX2 direct kernel (used by the model for the first layer and small layers) against the
+ * naive convolution, on the channel counts the models use. */
+static void conv_direct_matches_naive(void **state)
+{
+    (void)state;
+    if (!nn_conv_direct_available()) {
+        skip();
+        return;
+    }
+    const int cases[][4] = {{28, 28, 1, 32}, {8, 7, 3, 32}, {6, 5, 32, 32}, {4, 4, 32, 64}, {5, 6, 2, 64}};
+    pf_rng r;
+    rng_seed(&r, 17);
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        pf_conv_dims d;
+        nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], 0);
+        size_t nin = (size_t)d.h * d.w * d.cin, nw = (size_t)9 * d.cin * d.cout,
+               nout = (size_t)d.oh * d.ow * d.cout;
+        float *in = malloc(sizeof(float) * nin), *w = malloc(sizeof(float) * nw),
+              *b = malloc(sizeof(float) * d.cout), *o1 = malloc(sizeof(float) * nout),
+              *o2 = malloc(sizeof(float) * nout);
+        fill_uniform(&r, in, nin, 0, 1);
+        fill_uniform(&r, w, nw, -0.3, 0.3);
+        fill_uniform(&r, b, d.cout, -0.2, 0.2);
+        for (int relu = 0; relu < 2; relu++) {
+            nn_conv_forward_direct(o1, in, w, b, &d, relu);
+            nn_conv_forward_naive(o2, in, w, b, &d, relu);
+            for (size_t i = 0; i < nout; i++) assert_true(fabsf(o1[i] - o2[i]) < 1e-4f);
+        }
+        free(in); free(w); free(b); free(o1); free(o2);
+    }
+}
+
 /* ---- pool ---- */
 
 typedef struct {
@@ -580,6 +612,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_valid_matches_naive_and_fd),
         cmocka_unit_test(conv_same_matches_naive_and_fd),
+        cmocka_unit_test(conv_direct_matches_naive),
         cmocka_unit_test(pool_gradient_fd),
         cmocka_unit_test(dense_gradient_fd),
         cmocka_unit_test(softmax_xent_values_and_gradient),

@@ -1,11 +1,335 @@
-/* cli_train.c -- `poisonfarm train` (not written yet). */
+/* cli_train.c -- `poisonfarm train`: one configuration in this process, one line per epoch and a
+ * final key=value summary line for scripts. */
 #include "poisonfarm/cli.h"
+
 #include "poisonfarm/common.h"
+#include "poisonfarm/data.h"
+#include "poisonfarm/nn.h"
+#include "poisonfarm/poison.h"
+#include "poisonfarm/train.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The one piece of global state allowed: the signal flag the trainer polls at every batch. */
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+static void usage(FILE *out)
+{
+    fputs("usage: poisonfarm train --dataset NAME --mode random|biased --subset N --percent P\n"
+          "                        [options]\n"
+          "\n"
+          "Trains one configuration in this process (no mpirun needed), prints one line per\n"
+          "epoch and ends with one line of key=value pairs (accuracies as fractions).\n"
+          "\n"
+          "required:\n"
+          "  --dataset NAME           mnist, fashion_mnist, cifar10, cifar100\n"
+          "  --mode MODE              random or biased poisoning\n"
+          "  --subset N               first N training items (0 = all)\n"
+          "  --percent P              percentage of training labels poisoned, 0..100\n"
+          "options:\n"
+          "  --seed S                 job seed (1)\n"
+          "  --repeat R               repetition index, selects the random streams (0)\n"
+          "  --batch-size B           (256)\n"
+          "  --max-epochs E           (100)\n"
+          "  --model seed|wide        (seed)\n"
+          "  --selection test|split   best epoch chosen on the whole test set, or on its first\n"
+          "                           half with the second half reported (test)\n"
+          "  --patience N             early stopping patience (10)\n"
+          "  --lr-patience N          ReduceLROnPlateau patience (5)\n"
+          "  --lr X                   initial learning rate (0.001)\n"
+          "  --validation-items N     validate on the first N test items (0 = all)\n"
+          "  --poison-validation      poison the validation labels too (same percent)\n"
+          "  --threads T              compute threads (1); results do not depend on it\n"
+          "  --data-dir DIR           data directory (default: $POISONFARM_DATA, then ./data)\n"
+          "  --quiet                  only the summary line\n"
+          "  --help\n"
+          "\n"
+          "SIGINT, SIGTERM and SIGUSR1 stop after the current batch (the unfinished epoch is\n"
+          "discarded) with exit status 4.\n",
+          out);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fputs("poisonfarm train: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n\n", stderr);
+    usage(stderr);
+    return PF_EXIT_USAGE;
+}
+
+/* Strict integer parsing: the whole argument, within [lo, hi]. */
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi)) return -1;
+    *out = v;
+    return 0;
+}
+
+/* 80874 -> "80,874". */
+static void with_commas(size_t v, char *buf, size_t size)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%zu", v);
+    size_t n = strlen(digits), o = 0;
+    for (size_t i = 0; i < n && o + 2 < size; i++) {
+        if (i > 0 && (n - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
+typedef struct {
+    int quiet;
+    int max_epochs;
+} epoch_printer;
+
+static void print_epoch(void *ctx, const pf_trainer *t)
+{
+    const epoch_printer *p = ctx;
+    if (p->quiet) return;
+    const pf_result *r = trainer_result(t);
+    int h = r->epochs - 1;
+    printf("epoch %3d/%d  train loss %.4f acc %6.2f%%  val loss %.4f acc %6.2f%%  lr %.1e  %.1f s%s\n",
+           r->epochs, p->max_epochs, r->train_loss[h], 100.0 * r->train_acc[h], r->val_loss[h],
+           100.0 * r->val_acc[h], r->lr[h], r->epoch_seconds[h], r->best_epoch == r->epochs ? "  *" : "");
+    fflush(stdout);
+}
 
 int cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("'train' is not implemented yet");
-    return PF_EXIT_FAIL;
+    enum {
+        O_DATASET = 256, O_MODE, O_SUBSET, O_PERCENT, O_SEED, O_REPEAT, O_BATCH, O_EPOCHS, O_MODEL,
+        O_SELECTION, O_THREADS, O_DATADIR, O_PATIENCE, O_LRPAT, O_VALITEMS, O_POISONVAL, O_QUIET,
+        O_LR, O_HELP
+    };
+    static const struct option opts[] = {
+        {"dataset", required_argument, NULL, O_DATASET},
+        {"mode", required_argument, NULL, O_MODE},
+        {"subset", required_argument, NULL, O_SUBSET},
+        {"percent", required_argument, NULL, O_PERCENT},
+        {"seed", required_argument, NULL, O_SEED},
+        {"repeat", required_argument, NULL, O_REPEAT},
+        {"batch-size", required_argument, NULL, O_BATCH},
+        {"max-epochs", required_argument, NULL, O_EPOCHS},
+        {"model", required_argument, NULL, O_MODEL},
+        {"selection", required_argument, NULL, O_SELECTION},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"data-dir", required_argument, NULL, O_DATADIR},
+        {"patience", required_argument, NULL, O_PATIENCE},
+        {"lr-patience", required_argument, NULL, O_LRPAT},
+        {"lr", required_argument, NULL, O_LR},
+        {"validation-items", required_argument, NULL, O_VALITEMS},
+        {"poison-validation", no_argument, NULL, O_POISONVAL},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    pf_config cfg;
+    config_defaults(&cfg);
+    int have_dataset = 0, have_mode = 0, have_subset = 0, have_percent = 0, quiet = 0;
+    long threads = 1, v = 0;
+    const char *data_dir_arg = NULL;
+
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        const char *a = optarg;
+        switch (c) {
+        case O_DATASET:
+            if (dataset_from_name(a, &cfg.dataset) != 0)
+                return bad_usage("unknown dataset '%s' (mnist, fashion_mnist, cifar10, cifar100)", a);
+            have_dataset = 1;
+            break;
+        case O_MODE:
+            if (poison_mode_from_name(a, &cfg.mode) != 0)
+                return bad_usage("unknown mode '%s' (random, biased)", a);
+            have_mode = 1;
+            break;
+        case O_SUBSET:
+            if (parse_long(a, 0, INT32_MAX, &v) != 0)
+                return bad_usage("--subset '%s': expected an integer >= 0 (0 = all)", a);
+            cfg.subset = (int32_t)v;
+            have_subset = 1;
+            break;
+        case O_PERCENT:
+            if (parse_double(a, 0.0, 100.0, &cfg.percent) != 0)
+                return bad_usage("--percent '%s': expected a number from 0 to 100", a);
+            have_percent = 1;
+            break;
+        case O_SEED: {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long s = strtoull(a, &end, 10);
+            if (errno != 0 || end == a || *end != '\0' || a[0] == '-')
+                return bad_usage("--seed '%s': expected a non-negative integer", a);
+            cfg.seed = (uint64_t)s;
+            break;
+        }
+        case O_REPEAT:
+            if (parse_long(a, 0, INT32_MAX, &v) != 0)
+                return bad_usage("--repeat '%s': expected an integer >= 0", a);
+            cfg.repeat = (int32_t)v;
+            break;
+        case O_BATCH:
+            if (parse_long(a, 1, 65536, &v) != 0)
+                return bad_usage("--batch-size '%s': expected an integer from 1 to 65536", a);
+            cfg.batch_size = (int32_t)v;
+            break;
+        case O_EPOCHS:
+            if (parse_long(a, 1, 100000, &v) != 0)
+                return bad_usage("--max-epochs '%s': expected an integer from 1 to 100000", a);
+            cfg.max_epochs = (int32_t)v;
+            break;
+        case O_MODEL:
+            if (model_kind_from_name(a, &cfg.model) != 0)
+                return bad_usage("unknown model '%s' (seed, wide)", a);
+            break;
+        case O_SELECTION:
+            if (selection_from_name(a, &cfg.selection) != 0)
+                return bad_usage("unknown selection '%s' (test, split)", a);
+            break;
+        case O_THREADS:
+            if (parse_long(a, 1, 1024, &threads) != 0)
+                return bad_usage("--threads '%s': expected an integer from 1 to 1024", a);
+            break;
+        case O_DATADIR: data_dir_arg = a; break;
+        case O_PATIENCE:
+            if (parse_long(a, 0, 100000, &v) != 0)
+                return bad_usage("--patience '%s': expected an integer >= 0", a);
+            cfg.patience = (int32_t)v;
+            break;
+        case O_LRPAT:
+            if (parse_long(a, 0, 100000, &v) != 0)
+                return bad_usage("--lr-patience '%s': expected an integer >= 0", a);
+            cfg.lr_patience = (int32_t)v;
+            break;
+        case O_LR:
+            if (parse_double(a, 1e-12, 1e3, &cfg.lr) != 0)
+                return bad_usage("--lr '%s': expected a positive number", a);
+            break;
+        case O_VALITEMS:
+            if (parse_long(a, 0, INT32_MAX, &v) != 0)
+                return bad_usage("--validation-items '%s': expected an integer >= 0 (0 = all)", a);
+            cfg.val_items = (int32_t)v;
+            break;
+        case O_POISONVAL: cfg.poison_validation = 1; break;
+        case O_QUIET: quiet = 1; break;
+        case O_HELP:
+        case 'h': usage(stdout); return PF_EXIT_OK;
+        case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
+        default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (!have_dataset) return bad_usage("%s", "--dataset is required");
+    if (!have_mode) return bad_usage("%s", "--mode is required");
+    if (!have_subset) return bad_usage("%s", "--subset is required");
+    if (!have_percent) return bad_usage("%s", "--percent is required");
+
+    int status = PF_EXIT_FAIL;
+    pf_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    pf_trainer *t = NULL;
+    pf_error err = {0};
+    char dir[PF_PATH_MAX];
+    if (dataset_resolve_dir(data_dir_arg, NULL, dir) != 0) {
+        cli_error("data directory path too long");
+        return PF_EXIT_USAGE;
+    }
+
+    /* Handlers before the long data load, so an early Ctrl-C is graceful too. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+
+    if (dataset_load(&ds, cfg.dataset, dir, 0, &err) != 0) {
+        cli_error("%s", err.msg);
+        status = PF_EXIT_USAGE;
+        goto cleanup;
+    }
+    t = trainer_create(&cfg, &ds, (int)threads, &err);
+    if (t == NULL) {
+        cli_error("%s", err.msg);
+        status = PF_EXIT_USAGE;
+        goto cleanup;
+    }
+    const pf_result *r = trainer_result(t);
+    if (!quiet) {
+        char np[32];
+        with_commas(trainer_param_count(t), np, sizeof np);
+        printf("model %s: %s parameters (%dx%dx%d input, %d classes)\n", model_kind_name(cfg.model), np,
+               ds.h, ds.w, ds.c, ds.k);
+        printf("data: %s from %s: %d of %d training items, %lld poisoned (%s, %g %%); "
+               "validation on %d of %d test items, selection %s\n",
+               dataset_name(cfg.dataset), ds.dir, (int)r->n_train, (int)ds.train.n,
+               (long long)r->n_poisoned, poison_mode_name(cfg.mode), cfg.percent,
+               cfg.val_items > 0 ? (int)cfg.val_items : (int)ds.test.n, (int)ds.test.n,
+               selection_name(cfg.selection));
+        if (ds.partial)
+            printf("note: partial training set (%d of %d official items)%s%s\n", (int)ds.train.n,
+                   (int)ds.train_official_n, ds.partial_hint[0] ? ": " : "", ds.partial_hint);
+        if (cfg.poison_validation)
+            printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
+                   (long long)r->n_val_poisoned);
+        printf("threads %ld, batch %d, up to %d epochs, seed %llu, repeat %d\n", threads,
+               (int)cfg.batch_size, (int)cfg.max_epochs, (unsigned long long)cfg.seed, (int)cfg.repeat);
+        fflush(stdout);
+    }
+
+    epoch_printer printer = {quiet, (int)cfg.max_epochs};
+    pf_train_hooks hooks = {NULL, print_epoch, &printer, &stop_signal};
+    int rc = trainer_run(t, &hooks);
+    if (rc < 0) {
+        printf("stopped by signal %d after epoch %d (the unfinished epoch was discarded)\n",
+               (int)stop_signal, (int)r->epochs);
+        fflush(stdout);
+        status = PF_EXIT_STOPPED;
+        goto cleanup;
+    }
+    printf("dataset=%s mode=%s subset=%d percent=%g seed=%llu repeat=%d model=%s selection=%s "
+           "best_val_acc=%.6f best_epoch=%d final_val_acc=%.6f epochs=%d stop=%s",
+           dataset_name(cfg.dataset), poison_mode_name(cfg.mode), (int)cfg.subset, cfg.percent,
+           (unsigned long long)cfg.seed, (int)cfg.repeat, model_kind_name(cfg.model),
+           selection_name(cfg.selection), r->best_val_acc, (int)r->best_epoch, r->final_val_acc,
+           (int)r->epochs, stop_name(r->stop));
+    if (cfg.selection == PF_SEL_SPLIT) printf(" heldout_acc=%.6f", r->heldout_acc);
+    if (cfg.poison_validation)
+        printf(" poisoned_val_acc=%.6f n_val_poisoned=%lld", r->poisoned_val_acc,
+               (long long)r->n_val_poisoned);
+    printf(" n_train=%d n_val=%d n_poisoned=%lld learned_poison=%.6f learned_true=%.6f seconds=%.2f\n",
+           (int)r->n_train, (int)r->n_val, (long long)r->n_poisoned, r->learned_poison, r->learned_true,
+           r->train_seconds);
+    fflush(stdout);
+    status = PF_EXIT_OK;
+cleanup:
+    trainer_free(t);
+    dataset_free(&ds);
+    return status;
 }

@@ -94,13 +94,14 @@ typedef struct pf_trainer pf_trainer;
 
 /* Optional hooks into the epoch loop. */
 typedef struct {
-    /* Called after every training batch (the farm's rank 0 answers workers here). May be NULL. */
+    /* Called after every training batch and every validation batch (the farm's rank 0 answers
+       workers here; validation of a small subset takes longer than its training). May be NULL. */
     void (*on_batch)(void *ctx);
     /* Called after every completed epoch with the trainer, e.g. to print or checkpoint. May be NULL. */
     void (*on_epoch)(void *ctx, const pf_trainer *t);
     void *ctx;
-    /* When not NULL and non-zero, the current epoch is abandoned at the next batch (its work is
-       discarded; the state stays that of the last completed epoch). */
+    /* When not NULL and non-zero, the current epoch is abandoned at the next batch, training or
+       validation (its work is discarded; the state stays that of the last completed epoch). */
     volatile sig_atomic_t *stop_flag;
 } pf_train_hooks;
 
@@ -125,6 +126,11 @@ int trainer_finished(const pf_trainer *t);
 const pf_result *trainer_result(const pf_trainer *t);
 const pf_config *trainer_config(const pf_trainer *t);
 size_t trainer_param_count(const pf_trainer *t);
+
+/* The current parameters and those of the best epoch (trainer_param_count floats each, owned by
+ * the trainer, valid until the next trainer_epoch / trainer_restore / trainer_free). */
+const float *trainer_params(const pf_trainer *t);
+const float *trainer_best_params(const pf_trainer *t);
 
 /* Writes the whole state (epoch, weights, Adam moments and step, counters, lr, best weights and
  * metrics, history) to path atomically (temporary file + rename). 0, or -1 with err. */

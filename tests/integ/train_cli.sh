@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# tests/integ/train_cli.sh -- `poisonfarm train`: bad arguments (usage, exit 2), a missing dataset
+# (one line naming what to install, exit 2), and on real MNIST (skipped when absent) the final
+# key=value summary line, --quiet, split / poisoned-validation keys, thread-count independence and
+# a graceful stop by SIGUSR1 (exit 4). Runs are tiny: 200 training items, 500 validation items.
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+
+# run NAME ARGS...: runs $BIN train ARGS, leaving $out, $err and $rc.
+run() {
+    local name=$1; shift
+    "$BIN" train "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+    rc=$?
+    out=$(cat "$TMP/$name.out")
+    err=$(cat "$TMP/$name.err")
+}
+
+expect_rc() { # NAME WANT RERUN-COMMAND
+    if [ "$rc" -eq "$2" ]; then pass "$1"; else
+        fail "$1" "exit $rc, expected $2; rerun: $3" "$(tail -n 5 <<<"$out")" "$(tail -n 3 <<<"$err")"; fi
+}
+
+# --- bad arguments: usage on stderr, exit 2 ---
+bad_case() { # NAME ARGS...
+    local name=$1; shift
+    run "$name" "$@"
+    if [ "$rc" -eq 2 ] && grep -q '^usage: poisonfarm train' <<<"$err" && [ -z "$out" ]; then
+        pass "$name"
+    else
+        fail "$name" "exit $rc (want 2 with usage on stderr); rerun: $BIN train $*" "$err"
+    fi
+}
+REQ=(--dataset mnist --mode random --subset 100 --percent 0)
+bad_case train_no_args
+bad_case train_missing_percent --dataset mnist --mode random --subset 100
+bad_case train_missing_dataset_opt --mode random --subset 100 --percent 0
+bad_case train_unknown_option "${REQ[@]}" --frobnicate
+bad_case train_unknown_dataset --dataset mnsit --mode random --subset 100 --percent 0
+bad_case train_unknown_mode --dataset mnist --mode sideways --subset 100 --percent 0
+bad_case train_percent_range --dataset mnist --mode random --subset 100 --percent 101
+bad_case train_negative_subset --dataset mnist --mode random --subset -5 --percent 0
+bad_case train_bad_batch "${REQ[@]}" --batch-size 0
+bad_case train_bad_threads "${REQ[@]}" --threads two
+bad_case train_bad_selection "${REQ[@]}" --selection best
+bad_case train_missing_value "${REQ[@]}" --seed
+bad_case train_extra_argument "${REQ[@]}" extra
+
+run help --help
+if [ "$rc" -eq 0 ] && grep -q -- '--poison-validation' <<<"$out"; then pass train_help; else
+    fail train_help "exit $rc; rerun: $BIN train --help"; fi
+
+# --- a missing dataset: one line naming what to install, exit 2 ---
+mkdir -p "$TMP/empty"
+run missing "${REQ[@]}" --data-dir "$TMP/empty"
+if [ "$rc" -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q 'mnist' <<<"$err" &&
+    grep -qi 'make data\|install' <<<"$err"; then
+    pass train_missing_dataset
+else
+    fail train_missing_dataset "exit $rc (want 2, one line naming what to install); rerun: $BIN train ${REQ[*]} --data-dir $TMP/empty" "$err"
+fi
+
+# --- real runs ---
+if [ ! -d "$DATA_DIR/mnist" ]; then
+    for n in train_summary_line train_quiet train_split_keys train_threads_same train_sigusr1_stop; do
+        skip "$n" "no MNIST in $DATA_DIR (run make data)"
+    done
+    exit 0
+fi
+
+TINY=(--dataset mnist --mode random --subset 200 --percent 20 --batch-size 64 --validation-items 500
+      --data-dir "$DATA_DIR")
+# value KEY LINE: the value of KEY= in a summary line.
+value() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+is_fraction() { [[ $1 =~ ^(0\.[0-9]{6}|1\.000000)$ ]]; }
+
+run summary "${TINY[@]}" --max-epochs 2
+last=$(tail -n 1 <<<"$out")
+ok=1
+for k in best_val_acc best_epoch final_val_acc epochs stop n_train n_poisoned learned_poison learned_true seconds; do
+    grep -q "\(^\| \)$k=" <<<"$last" || { ok=0; echo "    missing key $k"; }
+done
+is_fraction "$(value best_val_acc "$last")" || ok=0
+is_fraction "$(value final_val_acc "$last")" || ok=0
+is_fraction "$(value learned_poison "$last")" || ok=0
+[ "$(value epochs "$last")" = 2 ] || ok=0
+[ "$(value stop "$last")" = max_epochs ] || ok=0
+[ "$(value n_train "$last")" = 200 ] || ok=0
+[ "$(value n_poisoned "$last")" = 40 ] || ok=0
+be=$(value best_epoch "$last")
+{ [ "$be" = 1 ] || [ "$be" = 2 ]; } || ok=0
+grep -q '^model seed: 80,874 parameters' <<<"$out" || { ok=0; echo "    no parameter count line"; }
+[ "$(grep -c '^epoch ' <<<"$out")" -eq 2 ] || { ok=0; echo "    not two epoch lines"; }
+if [ "$rc" -eq 0 ] && [ "$ok" -eq 1 ]; then pass train_summary_line; else
+    fail train_summary_line "exit $rc; rerun: $BIN train ${TINY[*]} --max-epochs 2" "$out" "$err"; fi
+
+run quiet "${TINY[@]}" --max-epochs 1 --quiet
+if [ "$rc" -eq 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q ' stop=max_epochs ' <<<"$out"; then
+    pass train_quiet
+else
+    fail train_quiet "exit $rc; rerun: $BIN train ${TINY[*]} --max-epochs 1 --quiet" "$out"
+fi
+
+run split "${TINY[@]}" --max-epochs 1 --quiet --selection split --poison-validation
+ok=1
+is_fraction "$(value heldout_acc "$out")" || ok=0
+is_fraction "$(value poisoned_val_acc "$out")" || ok=0
+[ "$(value n_val "$out")" = 250 ] || ok=0
+[ "$(value n_val_poisoned "$out")" = 100 ] || ok=0
+if [ "$rc" -eq 0 ] && [ "$ok" -eq 1 ]; then pass train_split_keys; else
+    fail train_split_keys "exit $rc; rerun: $BIN train ${TINY[*]} --max-epochs 1 --quiet --selection split --poison-validation" "$out"
+fi
+
+# Thread count never changes a result: the summary lines agree but for the seconds.
+run t1 "${TINY[@]}" --max-epochs 2 --quiet --threads 1
+a=$(sed 's/ seconds=.*//' <<<"$out")
+run t2 "${TINY[@]}" --max-epochs 2 --quiet --threads 2
+b=$(sed 's/ seconds=.*//' <<<"$out")
+if [ -n "$a" ] && [ "$a" = "$b" ]; then pass train_threads_same; else
+    fail train_threads_same "1 thread: $a" "2 threads: $b"; fi
+
+# SIGUSR1 after the first epoch line: graceful stop, exit 4.
+"$BIN" train "${TINY[@]}" --max-epochs 1000 --patience 1000 >"$TMP/sig.out" 2>"$TMP/sig.err" &
+pid=$!
+for _ in $(seq 1 600); do
+    grep -q '^epoch ' "$TMP/sig.out" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -USR1 "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 4 ] && grep -q '^stopped by signal' "$TMP/sig.out" && ! grep -q 'best_val_acc=' "$TMP/sig.out"; then
+    pass train_sigusr1_stop
+else
+    fail train_sigusr1_stop "exit $rc (want 4); rerun: $BIN train ${TINY[*]} --max-epochs 1000 & kill -USR1" \
+        "$(tail -n 3 "$TMP/sig.out")" "$(cat "$TMP/sig.err")"
+fi

@@ -1,11 +1,13 @@
-/* cli_train.c -- `poisonfarm train`: one configuration in this process, one line per epoch and a
- * final key=value summary line for scripts. */
+/* cli_train.c -- `poisonfarm train`: one configuration in this process (given by options, or
+ * replayed from a results file with --from/--id), one line per epoch and a final key=value
+ * summary line for scripts. */
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
 #include "poisonfarm/data.h"
 #include "poisonfarm/nn.h"
 #include "poisonfarm/poison.h"
+#include "poisonfarm/store.h"
 #include "poisonfarm/train.h"
 
 #include <errno.h>
@@ -25,9 +27,12 @@ static void usage(FILE *out)
 {
     fputs("usage: poisonfarm train --dataset NAME --mode random|biased --subset N --percent P\n"
           "                        [options]\n"
+          "       poisonfarm train --from RESULTS.h5 --id N [--threads T] [--data-dir DIR] [--quiet]\n"
           "\n"
           "Trains one configuration in this process (no mpirun needed), prints one line per\n"
-          "epoch and ends with one line of key=value pairs (accuracies as fractions).\n"
+          "epoch and ends with one line of key=value pairs (accuracies as fractions). With\n"
+          "--from, configuration N of a results file is replayed with every setting taken from\n"
+          "the file, and its metrics are printed next to the stored ones.\n"
           "\n"
           "required:\n"
           "  --dataset NAME           mnist, fashion_mnist, cifar10, cifar100\n"
@@ -117,12 +122,176 @@ static void print_epoch(void *ctx, const pf_trainer *t)
     fflush(stdout);
 }
 
+/* What a replay compares against: the stored row of configuration `id` of `path`. */
+typedef struct {
+    const char *path;
+    int64_t id;
+    const pf_store_row *row;
+} replay_info;
+
+static void print_metrics(const char *who, pf_stop stop, int32_t epochs, int32_t best_epoch,
+                          double best, double final, double heldout, double learned_poison,
+                          double learned_true)
+{
+    printf("%-9s best %.6f at epoch %d, final %.6f, heldout %.6f, %d epochs (%s), learned poison "
+           "%.6f true %.6f\n",
+           who, best, (int)best_epoch, final, heldout, (int)epochs, stop_name(stop), learned_poison,
+           learned_true);
+}
+
+/* Doubles equal bit for bit, NaN equal to NaN: a replay is exact or it is not. */
+static int same_double(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
+
+/* Loads the data, trains cfg and prints the epoch lines and the summary line. */
+static int train_and_report(const pf_config *cfg, long threads, const char *data_dir_arg, int quiet,
+                            const replay_info *replay)
+{
+    int status = PF_EXIT_FAIL;
+    pf_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    pf_trainer *t = NULL;
+    pf_error err = {0};
+    char dir[PF_PATH_MAX];
+    if (dataset_resolve_dir(data_dir_arg, NULL, dir) != 0) {
+        cli_error("data directory path too long");
+        return PF_EXIT_USAGE;
+    }
+
+    /* Handlers before the long data load, so an early Ctrl-C is graceful too. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+
+    if (dataset_load(&ds, cfg->dataset, dir, 0, &err) != 0) {
+        cli_error("%s", err.msg);
+        status = PF_EXIT_USAGE;
+        goto cleanup;
+    }
+    t = trainer_create(cfg, &ds, (int)threads, &err);
+    if (t == NULL) {
+        cli_error("%s", err.msg);
+        status = PF_EXIT_USAGE;
+        goto cleanup;
+    }
+    const pf_result *r = trainer_result(t);
+    if (!quiet) {
+        char np[32];
+        with_commas(trainer_param_count(t), np, sizeof np);
+        if (replay != NULL)
+            printf("replaying configuration %lld of %s\n", (long long)replay->id, replay->path);
+        printf("model %s: %s parameters (%dx%dx%d input, %d classes)\n", model_kind_name(cfg->model),
+               np, ds.h, ds.w, ds.c, ds.k);
+        printf("data: %s from %s: %d of %d training items, %lld poisoned (%s, %g %%); "
+               "validation on %d of %d test items, selection %s\n",
+               dataset_name(cfg->dataset), ds.dir, (int)r->n_train, (int)ds.train.n,
+               (long long)r->n_poisoned, poison_mode_name(cfg->mode), cfg->percent,
+               cfg->val_items > 0 ? (int)cfg->val_items : (int)ds.test.n, (int)ds.test.n,
+               selection_name(cfg->selection));
+        if (ds.partial)
+            printf("note: partial training set (%d of %d official items)%s%s\n", (int)ds.train.n,
+                   (int)ds.train_official_n, ds.partial_hint[0] ? ": " : "", ds.partial_hint);
+        if (cfg->poison_validation)
+            printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
+                   (long long)r->n_val_poisoned);
+        printf("threads %ld, batch %d, up to %d epochs, seed %llu, repeat %d\n", threads,
+               (int)cfg->batch_size, (int)cfg->max_epochs, (unsigned long long)cfg->seed,
+               (int)cfg->repeat);
+        fflush(stdout);
+    }
+
+    epoch_printer printer = {quiet, (int)cfg->max_epochs};
+    pf_train_hooks hooks = {NULL, print_epoch, &printer, &stop_signal};
+    int rc = trainer_run(t, &hooks);
+    if (rc < 0) {
+        printf("stopped by signal %d after epoch %d (the unfinished epoch was discarded)\n",
+               (int)stop_signal, (int)r->epochs);
+        fflush(stdout);
+        status = PF_EXIT_STOPPED;
+        goto cleanup;
+    }
+    int matches = -1;
+    if (replay != NULL) {
+        const pf_store_row *s = replay->row;
+        int done = s->status == PF_STATUS_DONE || s->status == PF_STATUS_DIVERGED;
+        if (!quiet) {
+            if (done)
+                print_metrics("stored:", s->stop, s->epochs, s->best_epoch, s->best_val_acc,
+                              s->final_val_acc, s->heldout_acc, s->learned_poison, s->learned_true);
+            else
+                printf("stored:   none (status %s)\n", status_name(s->status));
+            print_metrics("replayed:", r->stop, r->epochs, r->best_epoch, r->best_val_acc,
+                          r->final_val_acc, r->heldout_acc, r->learned_poison, r->learned_true);
+        }
+        matches = done && s->stop == r->stop && s->epochs == r->epochs && s->best_epoch == r->best_epoch &&
+                  same_double(s->best_val_acc, r->best_val_acc) &&
+                  same_double(s->final_val_acc, r->final_val_acc) &&
+                  same_double(s->heldout_acc, r->heldout_acc) &&
+                  same_double(s->poisoned_val_acc, r->poisoned_val_acc) &&
+                  same_double(s->learned_poison, r->learned_poison) &&
+                  same_double(s->learned_true, r->learned_true);
+        if (!quiet)
+            printf("%s\n", !done      ? "the stored configuration has no result to compare with"
+                           : matches ? "the replay reproduces the stored result exactly"
+                                     : "the replay DIFFERS from the stored result");
+    }
+    printf("dataset=%s mode=%s subset=%d percent=%g seed=%llu repeat=%d model=%s selection=%s "
+           "batch_size=%d best_val_acc=%.6f best_epoch=%d final_val_acc=%.6f epochs=%d stop=%s",
+           dataset_name(cfg->dataset), poison_mode_name(cfg->mode), (int)cfg->subset, cfg->percent,
+           (unsigned long long)cfg->seed, (int)cfg->repeat, model_kind_name(cfg->model),
+           selection_name(cfg->selection), (int)cfg->batch_size, r->best_val_acc, (int)r->best_epoch,
+           r->final_val_acc, (int)r->epochs, stop_name(r->stop));
+    if (cfg->selection == PF_SEL_SPLIT) printf(" heldout_acc=%.6f", r->heldout_acc);
+    if (cfg->poison_validation)
+        printf(" poisoned_val_acc=%.6f n_val_poisoned=%lld", r->poisoned_val_acc,
+               (long long)r->n_val_poisoned);
+    printf(" n_train=%d n_val=%d n_poisoned=%lld learned_poison=%.6f learned_true=%.6f seconds=%.2f",
+           (int)r->n_train, (int)r->n_val, (long long)r->n_poisoned, r->learned_poison, r->learned_true,
+           r->train_seconds);
+    if (replay != NULL) printf(" id=%lld matches_stored=%d", (long long)replay->id, matches > 0);
+    printf("\n");
+    fflush(stdout);
+    status = PF_EXIT_OK;
+cleanup:
+    trainer_free(t);
+    dataset_free(&ds);
+    return status;
+}
+
+/* --from PATH --id N: the configuration's settings and its stored row. */
+static int replay(const char *path, int64_t id, long threads, const char *data_dir_arg, int quiet)
+{
+    pf_results res;
+    pf_error err = {0};
+    store_quiet_hdf5();
+    if (store_load(path, &res, &err) != 0) {
+        cli_error("%s", err.msg);
+        return PF_EXIT_USAGE;
+    }
+    int status = PF_EXIT_USAGE;
+    int64_t at = -1;
+    for (int64_t i = 0; i < res.n; i++)
+        if (res.configs[i].id == id) at = i;
+    if (at < 0) {
+        cli_error("%s: no configuration with id %lld (the file has %lld configurations)", path,
+                  (long long)id, (long long)res.n);
+    } else {
+        replay_info info = {path, id, &res.rows[at]};
+        status = train_and_report(&res.configs[at].cfg, threads, data_dir_arg, quiet, &info);
+    }
+    store_results_free(&res);
+    return status;
+}
+
 int cmd_train(int argc, char **argv)
 {
     enum {
         O_DATASET = 256, O_MODE, O_SUBSET, O_PERCENT, O_SEED, O_REPEAT, O_BATCH, O_EPOCHS, O_MODEL,
         O_SELECTION, O_THREADS, O_DATADIR, O_PATIENCE, O_LRPAT, O_VALITEMS, O_POISONVAL, O_QUIET,
-        O_LR, O_HELP
+        O_LR, O_FROM, O_ID, O_HELP
     };
     static const struct option opts[] = {
         {"dataset", required_argument, NULL, O_DATASET},
@@ -143,6 +312,8 @@ int cmd_train(int argc, char **argv)
         {"validation-items", required_argument, NULL, O_VALITEMS},
         {"poison-validation", no_argument, NULL, O_POISONVAL},
         {"quiet", no_argument, NULL, O_QUIET},
+        {"from", required_argument, NULL, O_FROM},
+        {"id", required_argument, NULL, O_ID},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -150,13 +321,18 @@ int cmd_train(int argc, char **argv)
     config_defaults(&cfg);
     int have_dataset = 0, have_mode = 0, have_subset = 0, have_percent = 0, quiet = 0;
     long threads = 1, v = 0;
-    const char *data_dir_arg = NULL;
+    const char *data_dir_arg = NULL, *from = NULL;
+    long long replay_id = -1;
+    const char *setting = NULL;   /* the first configuration option given (not allowed with --from) */
 
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         const char *a = optarg;
+        if (setting == NULL && c >= O_DATASET && c <= O_LR && c != O_THREADS && c != O_DATADIR &&
+            c != O_QUIET)
+            setting = argv[optind - 1 - (optarg != NULL && argv[optind - 1] == optarg)];
         switch (c) {
         case O_DATASET:
             if (dataset_from_name(a, &cfg.dataset) != 0)
@@ -236,6 +412,12 @@ int cmd_train(int argc, char **argv)
             cfg.val_items = (int32_t)v;
             break;
         case O_POISONVAL: cfg.poison_validation = 1; break;
+        case O_FROM: from = a; break;
+        case O_ID:
+            if (parse_long(a, 0, INT32_MAX, &v) != 0)
+                return bad_usage("--id '%s': expected a configuration id >= 0", a);
+            replay_id = v;
+            break;
         case O_QUIET: quiet = 1; break;
         case O_HELP:
         case 'h': usage(stdout); return PF_EXIT_OK;
@@ -244,92 +426,17 @@ int cmd_train(int argc, char **argv)
         }
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (from != NULL || replay_id >= 0) {
+        if (from == NULL) return bad_usage("%s", "--id needs --from RESULTS.h5");
+        if (replay_id < 0) return bad_usage("%s", "--from needs --id N");
+        if (setting != NULL)
+            return bad_usage("%s: --from takes every setting from the results file", setting);
+        return replay(from, (int64_t)replay_id, threads, data_dir_arg, quiet);
+    }
     if (!have_dataset) return bad_usage("%s", "--dataset is required");
     if (!have_mode) return bad_usage("%s", "--mode is required");
     if (!have_subset) return bad_usage("%s", "--subset is required");
     if (!have_percent) return bad_usage("%s", "--percent is required");
 
-    int status = PF_EXIT_FAIL;
-    pf_dataset ds;
-    memset(&ds, 0, sizeof ds);
-    pf_trainer *t = NULL;
-    pf_error err = {0};
-    char dir[PF_PATH_MAX];
-    if (dataset_resolve_dir(data_dir_arg, NULL, dir) != 0) {
-        cli_error("data directory path too long");
-        return PF_EXIT_USAGE;
-    }
-
-    /* Handlers before the long data load, so an early Ctrl-C is graceful too. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-
-    if (dataset_load(&ds, cfg.dataset, dir, 0, &err) != 0) {
-        cli_error("%s", err.msg);
-        status = PF_EXIT_USAGE;
-        goto cleanup;
-    }
-    t = trainer_create(&cfg, &ds, (int)threads, &err);
-    if (t == NULL) {
-        cli_error("%s", err.msg);
-        status = PF_EXIT_USAGE;
-        goto cleanup;
-    }
-    const pf_result *r = trainer_result(t);
-    if (!quiet) {
-        char np[32];
-        with_commas(trainer_param_count(t), np, sizeof np);
-        printf("model %s: %s parameters (%dx%dx%d input, %d classes)\n", model_kind_name(cfg.model), np,
-               ds.h, ds.w, ds.c, ds.k);
-        printf("data: %s from %s: %d of %d training items, %lld poisoned (%s, %g %%); "
-               "validation on %d of %d test items, selection %s\n",
-               dataset_name(cfg.dataset), ds.dir, (int)r->n_train, (int)ds.train.n,
-               (long long)r->n_poisoned, poison_mode_name(cfg.mode), cfg.percent,
-               cfg.val_items > 0 ? (int)cfg.val_items : (int)ds.test.n, (int)ds.test.n,
-               selection_name(cfg.selection));
-        if (ds.partial)
-            printf("note: partial training set (%d of %d official items)%s%s\n", (int)ds.train.n,
-                   (int)ds.train_official_n, ds.partial_hint[0] ? ": " : "", ds.partial_hint);
-        if (cfg.poison_validation)
-            printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
-                   (long long)r->n_val_poisoned);
-        printf("threads %ld, batch %d, up to %d epochs, seed %llu, repeat %d\n", threads,
-               (int)cfg.batch_size, (int)cfg.max_epochs, (unsigned long long)cfg.seed, (int)cfg.repeat);
-        fflush(stdout);
-    }
-
-    epoch_printer printer = {quiet, (int)cfg.max_epochs};
-    pf_train_hooks hooks = {NULL, print_epoch, &printer, &stop_signal};
-    int rc = trainer_run(t, &hooks);
-    if (rc < 0) {
-        printf("stopped by signal %d after epoch %d (the unfinished epoch was discarded)\n",
-               (int)stop_signal, (int)r->epochs);
-        fflush(stdout);
-        status = PF_EXIT_STOPPED;
-        goto cleanup;
-    }
-    printf("dataset=%s mode=%s subset=%d percent=%g seed=%llu repeat=%d model=%s selection=%s "
-           "best_val_acc=%.6f best_epoch=%d final_val_acc=%.6f epochs=%d stop=%s",
-           dataset_name(cfg.dataset), poison_mode_name(cfg.mode), (int)cfg.subset, cfg.percent,
-           (unsigned long long)cfg.seed, (int)cfg.repeat, model_kind_name(cfg.model),
-           selection_name(cfg.selection), r->best_val_acc, (int)r->best_epoch, r->final_val_acc,
-           (int)r->epochs, stop_name(r->stop));
-    if (cfg.selection == PF_SEL_SPLIT) printf(" heldout_acc=%.6f", r->heldout_acc);
-    if (cfg.poison_validation)
-        printf(" poisoned_val_acc=%.6f n_val_poisoned=%lld", r->poisoned_val_acc,
-               (long long)r->n_val_poisoned);
-    printf(" n_train=%d n_val=%d n_poisoned=%lld learned_poison=%.6f learned_true=%.6f seconds=%.2f\n",
-           (int)r->n_train, (int)r->n_val, (long long)r->n_poisoned, r->learned_poison, r->learned_true,
-           r->train_seconds);
-    fflush(stdout);
-    status = PF_EXIT_OK;
-cleanup:
-    trainer_free(t);
-    dataset_free(&ds);
-    return status;
+    return train_and_report(&cfg, threads, data_dir_arg, quiet, NULL);
 }

@@ -2,7 +2,8 @@
 # tests/integ/train_cli.sh -- `poisonfarm train`: bad arguments (usage, exit 2), a missing dataset
 # (one line naming what to install, exit 2), and on real MNIST (skipped when absent) the final
 # key=value summary line, --quiet, split / poisoned-validation keys, thread-count independence and
-# a graceful stop by SIGUSR1 (exit 4). Runs are tiny: 200 training items, 500 validation items.
+# a graceful stop by SIGUSR1 (exit 4), and --from/--id replaying a smoke job's configuration
+# exactly. Runs are tiny: 200 training items, 500 validation items.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 
@@ -44,6 +45,16 @@ bad_case train_bad_threads "${REQ[@]}" --threads two
 bad_case train_bad_selection "${REQ[@]}" --selection best
 bad_case train_missing_value "${REQ[@]}" --seed
 bad_case train_extra_argument "${REQ[@]}" extra
+bad_case train_id_without_from --id 3
+bad_case train_from_without_id --from "$TMP/none.h5"
+bad_case train_from_with_settings --from "$TMP/none.h5" --id 0 --percent 10
+
+run from_missing --from "$TMP/none.h5" --id 0
+if [ "$rc" -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "$TMP/none.h5" <<<"$err"; then
+    pass train_from_missing_file
+else
+    fail train_from_missing_file "exit $rc (want 2, one line naming the file); rerun: $BIN train --from $TMP/none.h5 --id 0" "$err"
+fi
 
 run help --help
 if [ "$rc" -eq 0 ] && grep -q -- '--poison-validation' <<<"$out"; then pass train_help; else
@@ -61,7 +72,8 @@ fi
 
 # --- real runs ---
 if [ ! -d "$DATA_DIR/mnist" ]; then
-    for n in train_summary_line train_quiet train_split_keys train_threads_same train_sigusr1_stop; do
+    for n in train_summary_line train_quiet train_split_keys train_threads_same train_sigusr1_stop \
+        train_replay_matches; do
         skip "$n" "no MNIST in $DATA_DIR (run make data)"
     done
     exit 0
@@ -134,4 +146,17 @@ if [ "$rc" -eq 4 ] && grep -q '^stopped by signal' "$TMP/sig.out" && ! grep -q '
 else
     fail train_sigusr1_stop "exit $rc (want 4); rerun: $BIN train ${TINY[*]} --max-epochs 1000 & kill -USR1" \
         "$(tail -n 3 "$TMP/sig.out")" "$(cat "$TMP/sig.err")"
+fi
+
+# --from/--id: a configuration of a (smoke) results file replays to the very same metrics.
+pf_mpirun 2 "$BIN" run jobs/smoke.cfg -o "$TMP/smoke.h5" -q --data-dir "$DATA_DIR" >"$TMP/smoke.out" 2>&1
+src=$?
+run replay --from "$TMP/smoke.h5" --id 1 --data-dir "$DATA_DIR"
+last=$(tail -n 1 <<<"$out")
+if [ "$src" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$(value matches_stored "$last")" = 1 ] &&
+    [ "$(value id "$last")" = 1 ] && grep -q '^stored: ' <<<"$out" && grep -q '^replayed: ' <<<"$out"; then
+    pass train_replay_matches
+else
+    fail train_replay_matches "run exit $src, replay exit $rc; rerun: $BIN train --from $TMP/smoke.h5 --id 1" \
+        "$(tail -n 3 "$TMP/smoke.out")" "$(tail -n 4 <<<"$out")" "$err"
 fi

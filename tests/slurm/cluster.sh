@@ -71,8 +71,9 @@ cluster_start() {
         --socket="$dir/munge/munge.socket" --pid-file="$dir/munge/munged.pid" \
         --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" || {
         echo "cluster: munged failed to start"; return 1; }
-    _cluster_wait_file "$dir/munge/munged.pid" 10 && _cluster_record munged "$dir/munge/munged.pid" || {
-        echo "cluster: munged wrote no pid file"; return 1; }
+    _cluster_wait_file "$dir/munge/munged.pid" 10 || { echo "cluster: munged wrote no pid file"; return 1; }
+    _cluster_record munged "$dir/munge/munged.pid" || {
+        echo "cluster: munged is not running"; return 1; }
 
     : >"$dir/plugstack.conf"
     sed -e "s|@TMP@|$dir|g" -e "s|@HOST@|$host|g" -e "s|@CPUS@|$cpus|g" \
@@ -81,11 +82,13 @@ cluster_start() {
     export SLURM_CONF="$dir/slurm.conf"
 
     slurmctld -f "$SLURM_CONF" || { echo "cluster: slurmctld failed to start"; return 1; }
-    _cluster_wait_file "$dir/slurmctld.pid" 10 && _cluster_record slurmctld "$dir/slurmctld.pid" || {
-        echo "cluster: slurmctld wrote no pid file"; return 1; }
+    _cluster_wait_file "$dir/slurmctld.pid" 10 || { echo "cluster: slurmctld wrote no pid file"; return 1; }
+    _cluster_record slurmctld "$dir/slurmctld.pid" || {
+        echo "cluster: slurmctld is not running"; return 1; }
     slurmd -f "$SLURM_CONF" || { echo "cluster: slurmd failed to start"; return 1; }
-    _cluster_wait_file "$dir/slurmd.pid" 10 && _cluster_record slurmd "$dir/slurmd.pid" || {
-        echo "cluster: slurmd wrote no pid file"; return 1; }
+    _cluster_wait_file "$dir/slurmd.pid" 10 || { echo "cluster: slurmd wrote no pid file"; return 1; }
+    _cluster_record slurmd "$dir/slurmd.pid" || {
+        echo "cluster: slurmd is not running"; return 1; }
 
     # The node registers within a second or two.
     local i state

@@ -11,6 +11,7 @@
 #
 # Environment: BIN (default ./poisonfarm), PF_SLURM_JOB_TIMEOUT (seconds per job, default 240),
 # PF_SLURMCTLD_PORT / PF_SLURMD_PORT (default 6817 / 6818).
+# shellcheck disable=SC2317  # functions run from traps
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/tests/slurm
@@ -60,6 +61,7 @@ if [ -n "$why_not" ]; then
     exit 0
 fi
 
+# shellcheck source=tests/slurm/cluster.sh
 source "$HERE/cluster.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pf-slurm.XXXXXX")
@@ -161,7 +163,7 @@ wait_job() {
 wait_done() {
     local i
     for ((i = 0; i < JOB_TIMEOUT * 5; i++)); do
-        [ -f "$1" ] && [ "$(count_status "$1" done)" -ge "$2" ] && return 0
+        [ -f "$1" ] && [ "$(count_status "$1" "done")" -ge "$2" ] && return 0
         case "$(job_field "$3" JobState)" in RUNNING | PENDING | CONFIGURING | REQUEUED) ;; *) return 1 ;; esac
         sleep 0.2
     done
@@ -187,7 +189,7 @@ check_job() {
 check_all_done() {
     local n d
     n=$(count_rows "$2")
-    d=$(count_status "$2" done)
+    d=$(count_status "$2" "done")
     if [ "$n" -gt 0 ] && [ "$d" = "$n" ]; then
         pass "$1"
     else
@@ -237,6 +239,7 @@ if ! out=$(cluster_install 2>&1); then
     fail slurm_install "$out"
     exit 1
 fi
+export SLURM_CONF=$TMP/cluster/slurm.conf   # never a system configuration, even before start
 CLUSTER_UP=1   # from here on, finish() cancels jobs and stops whatever cluster_start started
 if cluster_start "$TMP/cluster" >"$TMP/cluster-start.log" 2>&1; then
     pass slurm_cluster_up
@@ -244,6 +247,9 @@ else
     fail slurm_cluster_up "$(cat "$TMP/cluster-start.log")"
     exit 1
 fi
+# A private copy of the binary: a rebuild in the checkout while the jobs run must not change it.
+cp "$BIN" "$TMP/poisonfarm"
+BIN=$TMP/poisonfarm
 export PF_BIN=$BIN
 
 # ---- 1. the smoke job through sbatch equals plain mpirun ----------------------------------------
@@ -264,7 +270,11 @@ fi
 # More configurations than the smoke job, so that work is still pending when the warning arrives
 # (the first one done is the cue; the file is polled, no clock is raced).
 LONG_JOB=$TMP/long.cfg
-sed -E 's/^percents[ \t]*=.*/percents = [0, 10, 20, 30, 40, 50];/' "$SMOKE_JOB" >"$LONG_JOB"
+sed -E 's/^percents[ \t]*=.*/percents = [0, 25, 50, 75];/' "$SMOKE_JOB" >"$LONG_JOB"
+if ! grep -q '^percents = \[0, 25, 50, 75\];' "$LONG_JOB"; then
+    fail long_job "no 'percents = [...];' line to widen in $SMOKE_JOB: the interruption tests need more configurations"
+    exit 1
+fi
 K=1
 
 reference long_reference_mpirun "$LONG_JOB" "$TMP/long-ref.h5"
@@ -277,7 +287,7 @@ else
     fail usr1_stops_with_exit_4 "job $id: $K configurations never done before it ended ($(job_field "$id" JobState))"
 fi
 n=$(count_rows "$TMP/long.h5")
-d=$(count_status "$TMP/long.h5" done)
+d=$(count_status "$TMP/long.h5" "done")
 p=$(count_status "$TMP/long.h5" pending)
 r=$(count_status "$TMP/long.h5" running)
 if [ "$n" -gt 0 ] && [ "$d" -ge "$K" ] && [ "$p" -gt 0 ] && [ "$r" = 0 ] && [ $((d + p)) = "$n" ]; then
@@ -348,12 +358,23 @@ else
     check_same chain_matches_uninterrupted "$TMP/chain.h5" "$TMP/long-ref.h5"
 fi
 
-# ---- 5. The srun launcher (PMIx) gives the same results -----------------------------------------
+# ---- 5. The srun launcher (PMIx): the warning reaches the ranks too, the rerun completes ---------
 
 if srun --mpi=list 2>&1 | grep -q pmix; then
-    id=$(PF_LAUNCHER=srun submit "$SBATCH_SCRIPT" "$SMOKE_JOB" -o "$TMP/smoke-srun.h5")
+    id=$(PF_LAUNCHER=srun submit --no-requeue "$SBATCH_SCRIPT" "$LONG_JOB" -o "$TMP/srun.h5")
+    if wait_done "$TMP/srun.h5" "$K" "$id"; then
+        scancel --signal=USR1 --batch "$id"
+        check_job srun_launcher_usr1_exit_4 "$id" FAILED 4
+    else
+        fail srun_launcher_usr1_exit_4 "job $id: $K configurations never done before it ended"
+    fi
+    id=$(PF_LAUNCHER=srun submit --no-requeue "$SBATCH_SCRIPT" "$LONG_JOB" -o "$TMP/srun.h5")
     check_job srun_launcher_completes "$id" COMPLETED 0
-    check_same srun_launcher_matches_mpirun "$TMP/smoke-srun.h5" "$TMP/smoke-ref.h5"
+    if grep -q "running: srun --mpi=pmix" "$TMP/slurm-$id.out"; then
+        check_same srun_launcher_matches_uninterrupted "$TMP/srun.h5" "$TMP/long-ref.h5"
+    else
+        fail srun_launcher_matches_uninterrupted "$TMP/slurm-$id.out: not launched with srun"
+    fi
 else
     skip srun_launcher "Slurm's PMIx plugin is not installed"
 fi

@@ -191,9 +191,11 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
                (long long)r->n_poisoned, poison_mode_name(cfg->mode), cfg->percent,
                cfg->val_items > 0 ? (int)cfg->val_items : (int)ds.test.n, (int)ds.test.n,
                selection_name(cfg->selection));
-        if (ds.partial)
-            printf("note: partial training set (%d of %d official items)%s%s\n", (int)ds.train.n,
-                   (int)ds.train_official_n, ds.partial_hint[0] ? ": " : "", ds.partial_hint);
+        if (ds.partial && ds.partial_hint[0] != '\0')
+            printf("note: partial training set: %s\n", ds.partial_hint);
+        else if (ds.partial)
+            printf("note: partial training set (%d of %d official items)\n", (int)ds.train.n,
+                   (int)ds.train_official_n);
         if (cfg->poison_validation)
             printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
                    (long long)r->n_val_poisoned);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { L_CONV, L_POOL, L_DENSE, L_LOSS };
 #define PF_NN_MAX_LAYERS 16
@@ -30,12 +31,14 @@ typedef struct {
     size_t in_size, out_size; /* floats per image */
     size_t woff, boff;        /* offsets in the parameter buffer */
     int direct;               /* conv forward by the AVX2 direct kernel instead of im2col + sgemm */
+    int direct_bwd;           /* conv backward by the direct kernels (weight and input gradient) */
 } nn_layer;
 
 /* One thread's workspace: activations of a whole chunk for the backward pass. */
 typedef struct {
     float *act[PF_NN_MAX_LAYERS + 1]; /* act[0] = input (chunk, in_size(0)); act[l+1] = output of l */
     float *col;                       /* im2col of one image */
+    float *dpad;                      /* zero-padded output gradient of one image (direct backward) */
     float *ga, *gb;                   /* per-image gradient ping-pong for the conv part */
     float *gd1, *gd2;                 /* chunk gradients for the dense part (chunk, max width) */
     uint8_t *lab;                     /* the chunk's labels */
@@ -50,11 +53,12 @@ struct pf_model {
     size_t nparams;
     float *params, *grads;
     float *cgrad;            /* (PF_NN_CHUNKS, nparams) partial gradients */
+    float *wflip;            /* flipped conv kernels for the direct backward, at the layers' woff */
     double closs[PF_NN_CHUNKS];
     int64_t ccorrect[PF_NN_CHUNKS];
     int threads, nslots;
     nn_slot slots[PF_NN_CHUNKS];
-    size_t col_max, gimg_max, gdense_max;
+    size_t col_max, gimg_max, gdense_max, pad_max;
     int profile;
 };
 
@@ -119,6 +123,7 @@ static void slot_alloc(pf_model *m, nn_slot *s)
     for (int i = 0; i < m->nlayers; i++)
         s->act[i + 1] = pf_malloc_aligned(sizeof(float) * m->chunk_max * m->layers[i].out_size);
     s->col = pf_malloc_aligned(sizeof(float) * m->col_max);
+    s->dpad = pf_malloc_aligned(sizeof(float) * (m->pad_max > 0 ? m->pad_max : 1));
     s->ga = pf_malloc_aligned(sizeof(float) * m->gimg_max);
     s->gb = pf_malloc_aligned(sizeof(float) * m->gimg_max);
     s->gd1 = pf_malloc_aligned(sizeof(float) * m->gdense_max);
@@ -130,6 +135,7 @@ static void slot_free(pf_model *m, nn_slot *s)
 {
     for (int i = 0; i <= m->nlayers; i++) free(s->act[i]);
     free(s->col);
+    free(s->dpad);
     free(s->ga);
     free(s->gb);
     free(s->gd1);
@@ -175,14 +181,19 @@ pf_model *model_create(pf_model_kind kind, int c, int h, int w, int k, int max_b
     loss->in_size = loss->out_size = (size_t)k;
     m->nparams = off;
 
-    /* The direct kernel wins where im2col + sgemm is a poor GEMM: the first layer (K = 9*Cin is
-     * tiny) and layers of a few output pixels; sgemm wins on the big 32-channel layers. */
+    /* The direct kernels need no im2col workspace: in the model, where the chunk's activations
+     * and other processes compete for the caches, writing and re-reading a 663 KB im2col matrix
+     * per image (more than L2) costs more than the GEMM's better arithmetic. */
     const int direct_ok = nn_conv_direct_available();
     for (int i = 0; i < m->nconv_part; i++) {
         nn_layer *l = &m->layers[i];
-        if (l->type == L_CONV)
-            l->direct = direct_ok && l->cd.pad == 0 && l->cd.cout % 32 == 0 &&
-                        (l->cd.cin <= 4 || l->cd.oh * l->cd.ow <= 16);
+        if (l->type == L_CONV) {
+            l->direct = direct_ok && l->cd.pad == 0 && l->cd.cout % 16 == 0;
+            l->direct_bwd = direct_ok && l->cd.pad == 0 && l->cd.cout % 32 == 0 &&
+                            (i == 0 || l->cd.cin % 16 == 0);
+            if (l->direct_bwd && nn_conv_pad_size(&l->cd) > m->pad_max)
+                m->pad_max = nn_conv_pad_size(&l->cd);
+        }
         if (l->type == L_CONV && nn_conv_col_size(&l->cd) > m->col_max)
             m->col_max = nn_conv_col_size(&l->cd);
         if (l->in_size > m->gimg_max) m->gimg_max = l->in_size;
@@ -196,6 +207,7 @@ pf_model *model_create(pf_model_kind kind, int c, int h, int w, int k, int max_b
     m->params = pf_calloc(m->nparams, sizeof(float));
     m->grads = pf_calloc(m->nparams, sizeof(float));
     m->cgrad = pf_malloc_aligned(sizeof(float) * m->nparams * PF_NN_CHUNKS);
+    m->wflip = pf_malloc_aligned(sizeof(float) * m->nparams);
     m->threads = 1;
     m->nslots = 1;
     slot_alloc(m, &m->slots[0]);
@@ -209,6 +221,7 @@ void model_free(pf_model *m)
     free(m->params);
     free(m->grads);
     free(m->cgrad);
+    free(m->wflip);
     free(m);
 }
 
@@ -269,7 +282,16 @@ static inline int32_t batch_item(const pf_batch *b, int j)
     return b->index ? b->index[j] : b->first + j;
 }
 
-static inline double tick(const pf_model *m) { return m->profile ? pf_now() : 0.0; }
+/* Profiling clock: the calling thread's CPU time, so that other processes on a loaded machine do
+ * not inflate the per-layer figures (each slot is one thread). */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static inline double tick(const pf_model *m) { return m->profile ? cpu_now() : 0.0; }
 
 /* Forward of items [j0, j1) of the batch in slot s; leaves logits in act[dense3 + 1]. With keep,
  * every image's activations stay for the backward pass; without (evaluation), the conv part
@@ -296,7 +318,7 @@ static void chunk_forward(pf_model *m, nn_slot *s, const pf_batch *b, int j0, in
             else
                 nn_pool_forward(out, in, l->h, l->w, l->c);
             if (m->profile) {
-                double t1 = pf_now();
+                double t1 = cpu_now();
                 s->fwd[li] += t1 - t0;
                 t0 = t1;
             }
@@ -308,7 +330,7 @@ static void chunk_forward(pf_model *m, nn_slot *s, const pf_batch *b, int j0, in
         double t0 = tick(m);
         nn_dense_forward(s->act[li + 1], s->act[li], m->params + l->woff, m->params + l->boff, n,
                          l->din, l->dout, l->relu);
-        if (m->profile) s->fwd[li] += pf_now() - t0;
+        if (m->profile) s->fwd[li] += cpu_now() - t0;
     }
 }
 
@@ -322,7 +344,7 @@ static void chunk_backward(pf_model *m, nn_slot *s, float *g, int n)
         double t0 = tick(m);
         nn_dense_backward(dnext, g + l->woff, g + l->boff, dcur, s->act[li + 1], s->act[li],
                           m->params + l->woff, n, l->din, l->dout, l->relu);
-        if (m->profile) s->bwd[li] += pf_now() - t0;
+        if (m->profile) s->bwd[li] += cpu_now() - t0;
         float *t = dcur;
         dcur = dnext;
         dnext = t;
@@ -337,7 +359,10 @@ static void chunk_backward(pf_model *m, nn_slot *s, float *g, int n)
             nn_layer *l = &m->layers[li];
             const float *in = s->act[li] + i * l->in_size;
             const float *out = s->act[li + 1] + i * l->out_size;
-            if (l->type == L_CONV)
+            if (l->type == L_CONV && l->direct_bwd)
+                nn_conv_backward_direct(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out,
+                                        in, m->wflip + l->woff, s->dpad, &l->cd, l->relu);
+            else if (l->type == L_CONV)
                 nn_conv_backward(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out, in,
                                  m->params + l->woff, s->col, &l->cd, l->relu);
             else
@@ -346,7 +371,7 @@ static void chunk_backward(pf_model *m, nn_slot *s, float *g, int n)
             gout = gin;
             gin = t;
             if (m->profile) {
-                double t1 = pf_now();
+                double t1 = cpu_now();
                 s->bwd[li] += t1 - t0;
                 t0 = t1;
             }
@@ -369,6 +394,11 @@ double model_train_batch(pf_model *m, const pf_batch *b, int64_t *correct)
     const int n = b->n, nt = m->threads < m->nslots ? m->threads : m->nslots;
     const int logits_layer = m->nlayers - 2; /* dense3 */
     const float scale = n > 0 ? 1.0f / (float)n : 0.0f;
+    for (int li = 1; li < m->nconv_part; li++) {
+        const nn_layer *l = &m->layers[li];
+        if (l->type == L_CONV && l->direct_bwd)
+            nn_conv_flip_kernel(m->wflip + l->woff, m->params + l->woff, l->cd.cin, l->cd.cout);
+    }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int c = 0; c < PF_NN_CHUNKS; c++) {
         nn_slot *s = &m->slots[omp_get_thread_num()];
@@ -384,7 +414,7 @@ double model_train_batch(pf_model *m, const pf_batch *b, int64_t *correct)
         double t0 = tick(m);
         m->closs[c] = nn_softmax_xent(s->gd1, s->act[logits_layer + 1], lab, nc, m->k, scale, NULL,
                                       &m->ccorrect[c]);
-        if (m->profile) s->fwd[m->nlayers - 1] += pf_now() - t0;
+        if (m->profile) s->fwd[m->nlayers - 1] += cpu_now() - t0;
         chunk_backward(m, s, g, nc);
     }
     /* Sum the partial gradients in chunk order; each element's order is fixed, so splitting the
@@ -429,7 +459,7 @@ double model_eval_batch(pf_model *m, const pf_batch *b, int32_t *pred)
         double t0 = tick(m);
         m->closs[c] = nn_softmax_xent(NULL, s->act[logits_layer + 1], b->labels ? lab : NULL, nc,
                                       m->k, 0.0f, pred ? pred + j0 : NULL, NULL);
-        if (m->profile) s->fwd[m->nlayers - 1] += pf_now() - t0;
+        if (m->profile) s->fwd[m->nlayers - 1] += cpu_now() - t0;
     }
     double loss = 0.0;
     for (int c = 0; c < PF_NN_CHUNKS; c++) loss += m->closs[c];

@@ -133,6 +133,15 @@ void nn_conv_backward(float *din, float *dwgt, float *dbias, float *dout, const 
     col2im(din, col, d);
 }
 
+void nn_conv_backward_direct(float *din, float *dwgt, float *dbias, float *dout, const float *out,
+                             const float *in, const float *wflip, float *dpad, const pf_conv_dims *d,
+                             int relu)
+{
+    relu_bias_backward(dout, dbias, out, d->oh * d->ow, d->cout, relu);
+    nn_conv_dweight_direct(dwgt, in, dout, d);
+    if (din != NULL) nn_conv_dinput_direct(din, dpad, dout, wflip, d);
+}
+
 void nn_conv_forward_naive(float *out, const float *in, const float *wgt, const float *bias,
                            const pf_conv_dims *d, int relu)
 {
@@ -140,7 +149,7 @@ void nn_conv_forward_naive(float *out, const float *in, const float *wgt, const 
     for (int oy = 0; oy < d->oh; oy++)
         for (int ox = 0; ox < d->ow; ox++)
             for (int o = 0; o < O; o++) {
-                double s = bias[o];
+                double s = bias ? bias[o] : 0.0;
                 for (int ky = 0; ky < 3; ky++)
                     for (int kx = 0; kx < 3; kx++) {
                         int iy = oy - d->pad + ky, ix = ox - d->pad + kx;

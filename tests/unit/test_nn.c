@@ -150,7 +150,8 @@ static void conv_direct_matches_naive(void **state)
         skip();
         return;
     }
-    const int cases[][4] = {{28, 28, 1, 32}, {8, 7, 3, 32}, {6, 5, 32, 32}, {4, 4, 32, 64}, {5, 6, 2, 64}};
+    const int cases[][4] = {{28, 28, 1, 32}, {8, 7, 3, 32}, {6, 5, 32, 32}, {4, 4, 32, 64},
+                            {5, 6, 2, 64}, {9, 5, 16, 16}, {3, 3, 32, 32}};
     pf_rng r;
     rng_seed(&r, 17);
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
@@ -170,6 +171,61 @@ static void conv_direct_matches_naive(void **state)
             for (size_t i = 0; i < nout; i++) assert_true(fabsf(o1[i] - o2[i]) < 1e-4f);
         }
         free(in); free(w); free(b); free(o1); free(o2);
+    }
+}
+
+/* The direct backward (weight gradient in place, input gradient as a convolution of the padded
+ * output gradient with the flipped kernel) against the naive backward, on the model's channel
+ * counts and on pixel counts that are not multiples of the kernels' blocks (6 and 3). */
+static void conv_direct_backward_matches_naive(void **state)
+{
+    (void)state;
+    if (!nn_conv_direct_available()) {
+        skip();
+        return;
+    }
+    const int cases[][4] = {{26, 26, 32, 32}, {12, 12, 32, 32}, {9, 5, 16, 32}, {4, 4, 32, 64},
+                            {3, 3, 32, 32}, {28, 28, 1, 32}, {7, 8, 3, 32}};
+    pf_rng r;
+    rng_seed(&r, 19);
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        pf_conv_dims d;
+        nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], 0);
+        size_t nin = (size_t)d.h * d.w * d.cin, nw = (size_t)9 * d.cin * d.cout,
+               nout = (size_t)d.oh * d.ow * d.cout;
+        const int with_din = d.cin % 16 == 0;
+        float *in = malloc(sizeof(float) * nin), *w = malloc(sizeof(float) * nw),
+              *wf = malloc(sizeof(float) * nw), *b = malloc(sizeof(float) * d.cout),
+              *out = malloc(sizeof(float) * nout), *g1 = malloc(sizeof(float) * nout),
+              *g2 = malloc(sizeof(float) * nout), *din1 = malloc(sizeof(float) * nin),
+              *din2 = malloc(sizeof(float) * nin), *dw1 = malloc(sizeof(float) * nw),
+              *dw2 = malloc(sizeof(float) * nw), *db1 = malloc(sizeof(float) * d.cout),
+              *db2 = malloc(sizeof(float) * d.cout), *pad = malloc(sizeof(float) * nn_conv_pad_size(&d));
+        fill_uniform(&r, in, nin, 0, 1);
+        fill_uniform(&r, w, nw, -0.3, 0.3);
+        fill_uniform(&r, b, d.cout, -0.2, 0.2);
+        nn_conv_flip_kernel(wf, w, d.cin, d.cout);
+        for (int relu = 0; relu < 2; relu++) {
+            nn_conv_forward_naive(out, in, w, b, &d, relu);
+            fill_uniform(&r, g1, nout, -1, 1);
+            memcpy(g2, g1, sizeof(float) * nout);
+            /* nonzero start values: the weight and bias gradients must accumulate */
+            fill_uniform(&r, dw1, nw, -1, 1);
+            memcpy(dw2, dw1, sizeof(float) * nw);
+            fill_uniform(&r, db1, d.cout, -1, 1);
+            memcpy(db2, db1, sizeof(float) * d.cout);
+            fill_uniform(&r, pad, nn_conv_pad_size(&d), -9, 9); /* garbage: must be overwritten */
+            fill_uniform(&r, din1, nin, -9, 9);
+            nn_conv_backward_direct(with_din ? din1 : NULL, dw1, db1, g1, out, in, wf, pad, &d, relu);
+            nn_conv_backward_naive(din2, dw2, db2, g2, out, in, w, &d, relu);
+            for (size_t i = 0; i < nout; i++) assert_true(g1[i] == g2[i]); /* relu mask */
+            for (size_t i = 0; i < nw; i++) assert_true(fabsf(dw1[i] - dw2[i]) < 2e-4f);
+            for (int i = 0; i < d.cout; i++) assert_true(fabsf(db1[i] - db2[i]) < 2e-4f);
+            if (with_din)
+                for (size_t i = 0; i < nin; i++) assert_true(fabsf(din1[i] - din2[i]) < 1e-4f);
+        }
+        free(in); free(w); free(wf); free(b); free(out); free(g1); free(g2); free(din1);
+        free(din2); free(dw1); free(dw2); free(db1); free(db2); free(pad);
     }
 }
 
@@ -613,6 +669,7 @@ int main(void)
         cmocka_unit_test(conv_valid_matches_naive_and_fd),
         cmocka_unit_test(conv_same_matches_naive_and_fd),
         cmocka_unit_test(conv_direct_matches_naive),
+        cmocka_unit_test(conv_direct_backward_matches_naive),
         cmocka_unit_test(pool_gradient_fd),
         cmocka_unit_test(dense_gradient_fd),
         cmocka_unit_test(softmax_xent_values_and_gradient),

@@ -325,6 +325,9 @@ if wait_done "$TMP/requeue.h5" "$K" "$id"; then
 fi
 if [ "$requeued" = 1 ] && [ "$(count_status "$TMP/requeue.h5" pending)" -gt 0 ]; then
     pass requeue_on_usr1
+    # slurmd refuses a credential of this job issued in the same second as the requeue ("Job
+    # credential revoked"): release it a little later.
+    sleep 2
     scontrol update jobid="$id" StartTime=now
     check_job requeued_run_completes "$id" COMPLETED 0
     check_all_done requeued_run_all_done "$TMP/requeue.h5"

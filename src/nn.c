@@ -359,14 +359,20 @@ static void chunk_backward(pf_model *m, nn_slot *s, float *g, int n)
             nn_layer *l = &m->layers[li];
             const float *in = s->act[li] + i * l->in_size;
             const float *out = s->act[li + 1] + i * l->out_size;
+            /* a pool's backward applies the relu mask of the conv below it (it reads that
+             * conv's output anyway), so that conv skips its own mask */
+            const int below_masked = li > 0 && m->layers[li - 1].type == L_CONV &&
+                                     m->layers[li - 1].relu;
+            const int relu = l->relu && !(li + 1 < m->nconv_part &&
+                                          m->layers[li + 1].type == L_POOL);
             if (l->type == L_CONV && l->direct_bwd)
                 nn_conv_backward_direct(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out,
-                                        in, m->wflip + l->woff, s->dpad, &l->cd, l->relu);
+                                        in, m->wflip + l->woff, s->dpad, &l->cd, relu);
             else if (l->type == L_CONV)
                 nn_conv_backward(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out, in,
-                                 m->params + l->woff, s->col, &l->cd, l->relu);
+                                 m->params + l->woff, s->col, &l->cd, relu);
             else
-                nn_pool_backward(gin, gout, in, l->h, l->w, l->c);
+                nn_pool_backward_relu(gin, gout, in, l->h, l->w, l->c, below_masked);
             float *t = gout;
             gout = gin;
             gin = t;

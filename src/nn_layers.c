@@ -7,6 +7,10 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 void nn_conv_dims(pf_conv_dims *d, int h, int w, int cin, int cout, int pad)
 {
     d->h = h;
@@ -209,22 +213,58 @@ void nn_pool_forward(float *out, const float *in, int h, int w, int c)
         }
 }
 
-void nn_pool_backward(float *din, const float *dout, const float *in, int h, int w, int c)
+void nn_pool_backward_relu(float *din, const float *dout, const float *in, int h, int w, int c,
+                           int relu)
 {
     const int oh = h / 2, ow = w / 2;
-    memset(din, 0, sizeof(float) * (size_t)h * w * c);
-    for (int oy = 0; oy < oh; oy++)
+    /* Keras floors odd sizes: the last row / column gets no gradient */
+    if (h % 2) memset(din + (size_t)(h - 1) * w * c, 0, sizeof(float) * (size_t)w * c);
+    for (int oy = 0; oy < oh; oy++) {
+        if (w % 2) memset(din + ((size_t)(2 * oy) * w + w - 1) * c, 0, sizeof(float) * c);
+        if (w % 2) memset(din + ((size_t)(2 * oy + 1) * w + w - 1) * c, 0, sizeof(float) * c);
         for (int ox = 0; ox < ow; ox++) {
-            size_t base = ((size_t)(2 * oy) * w + 2 * ox) * c;
-            size_t off[4] = {base, base + c, base + (size_t)w * c, base + (size_t)w * c + c};
-            const float *g = dout + ((size_t)oy * ow + ox) * c;
-            for (int k = 0; k < c; k++) {
-                int best = 0;
-                for (int q = 1; q < 4; q++)
-                    if (in[off[q] + k] > in[off[best] + k]) best = q;
-                din[off[best] + k] = g[k];
+            const size_t base = ((size_t)(2 * oy) * w + 2 * ox) * c;
+            const float *restrict a = in + base, *restrict b = a + c, *restrict e = a + (size_t)w * c,
+                                  *restrict f = e + c;
+            float *restrict da = din + base, *restrict db = da + c, *restrict de = da + (size_t)w * c,
+                            *restrict df = de + c;
+            const float *restrict g = dout + ((size_t)oy * ow + ox) * c;
+            /* Branchless form of "the first maximum wins" (strict >, in the order a, b, e, f):
+             * every window position is written, so din needs no memset. */
+            int k = 0;
+#ifdef __SSE2__
+            const __m128 z = _mm_setzero_ps();
+            for (; k + 4 <= c; k += 4) {
+                const __m128 va = _mm_loadu_ps(a + k), vb = _mm_loadu_ps(b + k),
+                             ve = _mm_loadu_ps(e + k), vf = _mm_loadu_ps(f + k);
+                const __m128 s1 = _mm_cmpgt_ps(vb, va), m1 = _mm_max_ps(vb, va);
+                const __m128 s2 = _mm_cmpgt_ps(ve, m1), m2 = _mm_max_ps(ve, m1);
+                const __m128 s3 = _mm_cmpgt_ps(vf, m2);
+                __m128 gk = _mm_loadu_ps(g + k);
+                if (relu) gk = _mm_and_ps(gk, _mm_cmpgt_ps(_mm_max_ps(vf, m2), z));
+                const __m128 g3 = _mm_andnot_ps(s3, gk), g2 = _mm_andnot_ps(s2, g3);
+                _mm_storeu_ps(df + k, _mm_and_ps(s3, gk));
+                _mm_storeu_ps(de + k, _mm_and_ps(s2, g3));
+                _mm_storeu_ps(db + k, _mm_and_ps(s1, g2));
+                _mm_storeu_ps(da + k, _mm_andnot_ps(s1, g2));
+            }
+#endif
+            for (; k < c; k++) {
+                const float m1 = b[k] > a[k] ? b[k] : a[k], m2 = e[k] > m1 ? e[k] : m1,
+                            m3 = f[k] > m2 ? f[k] : m2;
+                const float gk = relu && !(m3 > 0.0f) ? 0.0f : g[k];
+                df[k] = f[k] > m2 ? gk : 0.0f;
+                de[k] = !(f[k] > m2) && e[k] > m1 ? gk : 0.0f;
+                db[k] = !(f[k] > m2) && !(e[k] > m1) && b[k] > a[k] ? gk : 0.0f;
+                da[k] = !(f[k] > m2) && !(e[k] > m1) && !(b[k] > a[k]) ? gk : 0.0f;
             }
         }
+    }
+}
+
+void nn_pool_backward(float *din, const float *dout, const float *in, int h, int w, int c)
+{
+    nn_pool_backward_relu(din, dout, in, h, w, c, 0);
 }
 
 void nn_dense_forward(float *out, const float *x, const float *wgt, const float *bias, int n, int d,

@@ -79,6 +79,11 @@ void nn_conv_backward_naive(float *din, float *dwgt, float *dbias, float *dout, 
 void nn_pool_forward(float *out, const float *in, int h, int w, int c);
 /* din (H, W, C) = dout routed to the first maximum of each window (zero elsewhere). */
 void nn_pool_backward(float *din, const float *dout, const float *in, int h, int w, int c);
+/* The same, then (relu != 0) masked by the relu whose output `in` is: a window whose maximum is not
+ * > 0 routes nothing. Bit-identical to nn_pool_backward followed by the relu mask of the layer
+ * below, which that layer's backward can then skip (call it with relu = 0). */
+void nn_pool_backward_relu(float *din, const float *dout, const float *in, int h, int w, int c,
+                           int relu);
 
 /* out (n, O) = [relu](x (n, D) . wgt (D, O) + bias (O)). */
 void nn_dense_forward(float *out, const float *x, const float *wgt, const float *bias, int n,

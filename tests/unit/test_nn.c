@@ -274,6 +274,50 @@ static void pool_gradient_fd(void **state)
     free(c.in); free(c.out); free(c.r); free(din); free(perm);
 }
 
+/* The branchless (vectorised) pool backward against a plain reference: first maximum of the window
+ * in the order (0,0), (0,1), (1,0), (1,1), then the relu mask of the layer below. Coarse values
+ * make ties frequent; odd sizes and a channel count with a scalar tail (35). */
+static void pool_backward_matches_reference(void **state)
+{
+    (void)state;
+    pf_rng r;
+    rng_seed(&r, 23);
+    const int h = 7, w = 6, c = 35, oh = h / 2, ow = w / 2;
+    size_t nin = (size_t)h * w * c, nout = (size_t)oh * ow * c;
+    float *in = malloc(sizeof(float) * nin), *g = malloc(sizeof(float) * nout),
+          *din = malloc(sizeof(float) * nin), *want = malloc(sizeof(float) * nin);
+    for (size_t i = 0; i < nin; i++) in[i] = (float)((int)rng_below(&r, 5) - 2); /* -2..2 */
+    fill_uniform(&r, g, nout, 0.5, 1.5);
+    int routed = 0, masked = 0, ties = 0;
+    for (int relu = 0; relu < 2; relu++) {
+        memset(want, 0, sizeof(float) * nin);
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+                for (int k = 0; k < c; k++) {
+                    size_t q[4];
+                    for (int t = 0; t < 4; t++)
+                        q[t] = ((size_t)(2 * oy + t / 2) * w + 2 * ox + t % 2) * c + k;
+                    int best = 0;
+                    for (int t = 1; t < 4; t++) {
+                        if (in[q[t]] > in[q[best]]) best = t;
+                        ties += relu == 0 && in[q[t]] == in[q[best]];
+                    }
+                    float gv = g[((size_t)oy * ow + ox) * c + k];
+                    if (relu && !(in[q[best]] > 0.0f)) {
+                        gv = 0.0f;
+                        masked++;
+                    }
+                    want[q[best]] = gv;
+                }
+        fill_uniform(&r, din, nin, 5, 6); /* garbage: every element must be written */
+        nn_pool_backward_relu(din, g, in, h, w, c, relu);
+        assert_memory_equal(din, want, sizeof(float) * nin);
+        for (size_t i = 0; i < nin; i++) routed += din[i] != 0.0f;
+    }
+    assert_true(ties > 100 && masked > 10 && routed > (int)nout);
+    free(in); free(g); free(din); free(want);
+}
+
 /* ---- dense ---- */
 
 typedef struct {
@@ -671,6 +715,7 @@ int main(void)
         cmocka_unit_test(conv_direct_matches_naive),
         cmocka_unit_test(conv_direct_backward_matches_naive),
         cmocka_unit_test(pool_gradient_fd),
+        cmocka_unit_test(pool_backward_matches_reference),
         cmocka_unit_test(dense_gradient_fd),
         cmocka_unit_test(softmax_xent_values_and_gradient),
         cmocka_unit_test(model_gradient_fd),

@@ -25,13 +25,20 @@ cluster_install() {
         return 1
     fi
     echo "cluster: installing ${need[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        slurmctld slurmd slurm-client munge >/dev/null || {
-        # The package lists may be missing on a fresh machine.
-        DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-            slurmctld slurmd slurm-client munge >/dev/null
-    }
+    local log
+    log=$(mktemp)
+    export DEBIAN_FRONTEND=noninteractive
+    # --no-install-recommends: the slurm-wlm metapackage would bring about 20 plugin packages.
+    # The package lists may be missing on a fresh machine: update once and retry.
+    if ! apt-get install -y -q --no-install-recommends slurmctld slurmd slurm-client munge >"$log" 2>&1; then
+        if ! { apt-get update -q && apt-get install -y -q --no-install-recommends \
+            slurmctld slurmd slurm-client munge; } >"$log" 2>&1; then
+            tail -n 20 "$log"
+            rm -f "$log"
+            return 1
+        fi
+    fi
+    rm -f "$log"
 }
 
 # _cluster_wait_file FILE SECONDS: waits until FILE exists and is not empty.
@@ -56,7 +63,9 @@ cluster_start() {
     local dir=$1 here host cpus
     here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     CLUSTER_DIR=$dir
-    host=$(hostname -s)
+    # slurmd finds its NodeName from the short host name.
+    host=$(uname -n)
+    host=${host%%.*}
     cpus=$(nproc)
     mkdir -p "$dir/munge" "$dir/state" "$dir/spool"
     # munged refuses group- or world-writable directories on the way to its files.

@@ -239,6 +239,7 @@ if ! out=$(cluster_install 2>&1); then
     fail slurm_install "$out"
     exit 1
 fi
+[ -n "$out" ] && echo "$out"
 export SLURM_CONF=$TMP/cluster/slurm.conf   # never a system configuration, even before start
 CLUSTER_UP=1   # from here on, finish() cancels jobs and stops whatever cluster_start started
 if cluster_start "$TMP/cluster" >"$TMP/cluster-start.log" 2>&1; then

@@ -152,7 +152,7 @@ int main(void)
             pf_batch b = {.images = img, .labels = lab, .index = NULL, .first = 0, .n = BATCH};
             model_train_batch(m, &b, NULL);
         }
-        printf("  per layer, 1 thread, microseconds per sample:   forward  backward\n");
+        printf("  per layer, 1 thread, CPU microseconds per sample: forward  backward\n");
         double tf = 0.0, tb = 0.0;
         for (int l = 0; l < model_layer_count(m); l++) {
             double f, b;

@@ -83,8 +83,9 @@ void adam_init(pf_adam *a, size_t n);   /* Keras defaults, zero moments; free wi
 void adam_free(pf_adam *a);
 void adam_step(pf_adam *a, float *params, const float *grads, double lr);
 
-/* Profiling for `make bench`: per-layer seconds accumulated since the last reset (forward and
- * backward), when enabled. Off by default (costs a clock read per layer and chunk). */
+/* Profiling for `make bench`: per-layer seconds of thread CPU time (so that a loaded machine does
+ * not inflate them) accumulated since the last reset (forward and backward), when enabled. Off by
+ * default (costs a clock read per layer and image). */
 void model_profile_enable(pf_model *m, int on);
 void model_profile_reset(pf_model *m);
 int model_layer_count(const pf_model *m);

@@ -20,7 +20,7 @@
 /* A grid this large is a typo (and its tables would not fit a results file sensibly). */
 #define GRID_MAX_CONFIGS 1000000
 
-/* Every top-level key a job file may hold (docs/jobs.md). */
+/* Every top-level key a job file may hold (README.md, section "Job files"). */
 static const char *const grid_keys[] = {
     "datasets", "modes", "subsets", "percents", "batch_sizes", "models", "poison_validation",
     "selections", "repeats", "max_epochs", "patience", "lr_patience", "lr_factor", "lr", "seed",
@@ -279,7 +279,7 @@ static int read_keys(const parse_ctx *ctx, config_t *cfg, pf_job *job, int32_t *
             }
             if (best >= 0)
                 return fail_at(ctx, line_of(s), "unknown key '%s' (did you mean '%s'?)", key, grid_keys[best]);
-            return fail_at(ctx, line_of(s), "unknown key '%s' (the keys are listed in docs/jobs.md)", key);
+            return fail_at(ctx, line_of(s), "unknown key '%s' (the keys are listed in README.md, section 'Job files')", key);
         }
         found[k] = s;
     }

@@ -1,6 +1,6 @@
 /* grid.h -- job files (libconfig) and their expansion into a grid of configurations.
  *
- * A job file holds grid axes (lists) and training settings; see docs/jobs.md. Expansion order
+ * A job file holds grid axes (lists) and training settings; see README.md, "Job files". Expansion order
  * (and so the configuration ids, from 0) is fixed: datasets, then modes, subsets, models,
  * batch_sizes, selections, poison_validation, repeats, and percents innermost, each axis in the
  * order written. */

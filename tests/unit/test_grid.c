@@ -469,8 +469,8 @@ static void shipped_jobs_parse(void **state)
     if (rc != 0) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
     assert_string_equal(job.name, "quick");
-    assert_int_equal(job.nconfigs, 2 * 2 * 1 * 6);
-    assert_int_equal(job.max_epochs, 30);
+    assert_int_equal(job.nconfigs, 2 * 2 * 1 * 5);
+    assert_int_equal(job.max_epochs, 20);
     assert_int_equal(job.epochs_capped, 1);
     assert_int_equal(job.configs[0].subset, 1000);
     grid_free(&job);

@@ -47,7 +47,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BUILD)/bench/bench_nn
 
-.PHONY: all run test test-unit test-integ test-slurm bench deps data clean install check-build
+.PHONY: all run test test-unit test-integ test-slurm bench deps data clean install check-build valgrind
 all: $(BIN)
 
 # V=1 shows the full commands.
@@ -104,6 +104,17 @@ test-integ: check-build
 test-slurm: deps data
 	@$(MAKE) --no-print-directory $(BIN)
 	@BIN=$(BIN) bash tests/slurm/run.sh
+
+# Every unit test under valgrind (memcheck): errors or definite leaks fail. Slow (test_nn alone
+# takes minutes); the learning tests on real data are skipped there (PF_TEST_QUICK).
+VALGRIND_SUPP := $(wildcard /usr/share/openmpi/openmpi-valgrind.supp)
+valgrind: check-build
+	@fail=0; for t in $(TEST_BIN); do \
+	    echo "valgrind $$t"; \
+	    PF_TEST_QUICK=1 valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	        $(if $(VALGRIND_SUPP),--suppressions=$(VALGRIND_SUPP)) $$t >$$t.valgrind.log 2>&1 || \
+	        { fail=1; echo "  FAILED: see $$t.valgrind.log"; }; \
+	done; exit $$fail
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)

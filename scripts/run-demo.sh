@@ -5,6 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 NP=${NP:-2}
 BIN=${BIN:-./poisonfarm}
+case "$BIN" in */*) ;; *) BIN=./$BIN ;; esac
 JOB=${JOB:-jobs/quick.cfg}
 OUT=${OUT:-output/quick.h5}
 MPIRUN=(mpirun -q -np "$NP")

@@ -883,11 +883,15 @@ int sched_run(const pf_run_opts *opts)
         snprintf(run.ended, sizeof run.ended, "%s",
                  pending > 0 ? "stopped" : bad > 0 ? "complete, with failures" : "complete");
         if (!opts->quiet || exit_code != PF_EXIT_OK) {
-            char wall_s[32];
+            char wall_s[32], eff[32];
             format_duration(wall, wall_s, sizeof wall_s);
+            if (isnan(run.efficiency))
+                snprintf(eff, sizeof eff, "n/a (nothing trained)");
+            else
+                snprintf(eff, sizeof eff, "%.3f", run.efficiency);
             printf("poisonfarm: %s: %lld configurations done in this run, %lld pending, %lld failed or diverged; "
-                   "wall %s, parallel efficiency %.3f\n",
-                   run.ended, (long long)done_sum, (long long)pending, (long long)bad, wall_s, run.efficiency);
+                   "wall %s, parallel efficiency %s\n",
+                   run.ended, (long long)done_sum, (long long)pending, (long long)bad, wall_s, eff);
             if (pending > 0) printf("poisonfarm: run the same command again to resume %s\n", ctx.plan.output);
             fflush(stdout);
         }

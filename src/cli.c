@@ -2,6 +2,7 @@
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/grid.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,8 +56,11 @@ int cli_main(int argc, char **argv)
         if (strcmp(c, "grid") == 0) return cmd_grid(argc - 1, argv + 1);
         if (strcmp(c, "report") == 0) return cmd_report(argc - 1, argv + 1);
         if (strcmp(c, "run") == 0) return cmd_run(argc - 1, argv + 1);
-        if (c[0] != '-' && strchr(c, '.') == NULL && strchr(c, '/') == NULL) {
-            cli_error("unknown command '%s' (try poisonfarm --help)", c);
+        /* Anything else that is not an option must be a job file: `poisonfarm quick` runs the
+           installed jobs/quick.cfg. */
+        char found[PF_PATH_MAX];
+        if (c[0] != '-' && grid_find(c, found, NULL) != 0) {
+            cli_error("'%s' is neither a command nor a job file (try poisonfarm --help)", c);
             return PF_EXIT_USAGE;
         }
     }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int pf_error_set(pf_error *err, pf_err_kind kind, const char *fmt, ...)
 {
@@ -131,4 +133,26 @@ int pf_snprintf(char *buf, size_t size, const char *fmt, ...)
     int n = vsnprintf(buf, size, fmt, ap);
     va_end(ap);
     return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+void pf_share_dir(char out[PF_PATH_MAX])
+{
+    char exe[PF_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0'; /* <prefix>/bin */
+            slash = strrchr(exe, '/');
+            struct stat st;
+            if (slash != NULL && strcmp(slash, "/bin") == 0) {
+                *slash = '\0';
+                if (pf_snprintf(out, PF_PATH_MAX, "%s/share/poisonfarm", exe) == 0 && stat(out, &st) == 0 &&
+                    S_ISDIR(st.st_mode))
+                    return;
+            }
+        }
+    }
+    snprintf(out, PF_PATH_MAX, "%s", PF_SHARE_DIR);
 }

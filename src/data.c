@@ -97,6 +97,7 @@ int dataset_resolve_dir(const char *cli, const char *job, char out[PF_PATH_MAX])
 {
     const char *env = getenv("POISONFARM_DATA");
     const char *dir;
+    char share[PF_PATH_MAX + 8];
     if (cli != NULL && cli[0] != '\0')
         dir = cli;
     else if (job != NULL && job[0] != '\0')
@@ -105,8 +106,11 @@ int dataset_resolve_dir(const char *cli, const char *job, char out[PF_PATH_MAX])
         dir = env;
     else if (is_dir("data"))
         dir = "data";
-    else
-        dir = PF_SHARE_DIR "/data";
+    else {
+        pf_share_dir(share);
+        strcat(share, "/data");
+        dir = share;
+    }
     return pf_snprintf(out, PF_PATH_MAX, "%s", dir);
 }
 

@@ -580,22 +580,28 @@ int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err)
         return pf_error_set(err, PF_ERR_USAGE, "no job file given");
     /* The working directory first, then the installed job files: `poisonfarm run quick` and the
      * default `jobs/seed.cfg` work from the source tree and from any directory after make install. */
-    const char *const patterns[] = {"%s%s", "%s%s.cfg", "jobs/%s%s", "jobs/%s%s.cfg",
-                                    PF_SHARE_DIR "/jobs/%s%s", PF_SHARE_DIR "/jobs/%s%s.cfg",
-                                    PF_SHARE_DIR "/%s%s"};
-    int absolute = path[0] == '/';
-    for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
-        if (absolute && i >= 2) break;  /* an absolute path is looked up as given (+ .cfg) */
-        char cand[PF_PATH_MAX];
-        if (pf_snprintf(cand, sizeof cand, patterns[i], path, "") != 0) continue;
-        if (is_regular_file(cand)) {
-            memcpy(out, cand, strlen(cand) + 1);
-            return 0;
+    char share[PF_PATH_MAX];
+    pf_share_dir(share);
+    char prefixes[4][PF_PATH_MAX + 8];
+    snprintf(prefixes[0], sizeof prefixes[0], "%s", "");
+    snprintf(prefixes[1], sizeof prefixes[1], "%s", "jobs/");
+    snprintf(prefixes[2], sizeof prefixes[2], "%s/jobs/", share);
+    snprintf(prefixes[3], sizeof prefixes[3], "%s/", share);
+    /* An absolute path is looked up as given (and with .cfg). */
+    int nprefix = path[0] == '/' ? 1 : 4;
+    for (int i = 0; i < nprefix; i++) {
+        for (int cfg = 0; cfg < 2; cfg++) {
+            char cand[PF_PATH_MAX];
+            if (pf_snprintf(cand, sizeof cand, "%s%s%s", prefixes[i], path, cfg ? ".cfg" : "") != 0) continue;
+            if (is_regular_file(cand)) {
+                memcpy(out, cand, strlen(cand) + 1);
+                return 0;
+            }
         }
     }
     return pf_error_set(err, PF_ERR_MISSING,
                         "%s: no such job file (looked in the working directory, ./jobs and %s/jobs)", path,
-                        PF_SHARE_DIR);
+                        share);
 }
 
 /* The bits of a double, with -0.0 folded onto 0.0. */

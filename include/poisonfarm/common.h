@@ -83,6 +83,11 @@ int pf_rank(void);
 /* Wall-clock seconds from a monotonic clock. */
 double pf_now(void);
 
+/* The installed share directory (job files, data): <prefix>/share/poisonfarm when the running
+ * binary is <prefix>/bin/poisonfarm and that directory exists (so `make install PREFIX=...` works
+ * whatever PREFIX the objects were compiled with), else PF_SHARE_DIR from the build. */
+void pf_share_dir(char out[PF_PATH_MAX]);
+
 /* snprintf that reports truncation: returns 0 when the whole string fit, -1 otherwise. */
 int pf_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -92,7 +92,7 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
 int cmd_run(int argc, char **argv)
 {
     /* Handlers first: a SIGUSR1 that arrives before them would kill the rank. */
-    sched_install_signals();
+    pf_install_stop_signals();
     int provided = 0;
     PF_MPI_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
     int rank = 0;

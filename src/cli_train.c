@@ -18,10 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The one piece of global state allowed: the signal flag the trainer polls at every batch. */
-static volatile sig_atomic_t stop_signal = 0;
-
-static void on_signal(int sig) { stop_signal = sig; }
 
 static void usage(FILE *out)
 {
@@ -158,13 +154,7 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
     }
 
     /* Handlers before the long data load, so an early Ctrl-C is graceful too. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
+    pf_install_stop_signals();
 
     if (dataset_load(&ds, cfg->dataset, dir, 0, &err) != 0) {
         cli_error("%s", err.msg);
@@ -206,11 +196,11 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
     }
 
     epoch_printer printer = {quiet, (int)cfg->max_epochs};
-    pf_train_hooks hooks = {NULL, print_epoch, &printer, &stop_signal};
+    pf_train_hooks hooks = {NULL, print_epoch, &printer, &pf_stop_flag};
     int rc = trainer_run(t, &hooks);
     if (rc < 0) {
         printf("stopped by signal %d after epoch %d (the unfinished epoch was discarded)\n",
-               (int)stop_signal, (int)r->epochs);
+               (int)pf_stop_flag, (int)r->epochs);
         fflush(stdout);
         status = PF_EXIT_STOPPED;
         goto cleanup;

@@ -156,3 +156,18 @@ void pf_share_dir(char out[PF_PATH_MAX])
     }
     snprintf(out, PF_PATH_MAX, "%s", PF_SHARE_DIR);
 }
+
+volatile sig_atomic_t pf_stop_flag = 0;
+
+static void on_stop_signal(int sig) { pf_stop_flag = sig; }
+
+void pf_install_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}

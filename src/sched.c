@@ -19,25 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile sig_atomic_t sched_stop_flag = 0;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    sched_stop_flag = 1;
-}
-
-void sched_install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
 /* ---- messages between workers and rank 0 -------------------------------------------------- */
 
 enum { TAG_REQUEST = 101, TAG_ASSIGN = 102, TAG_STOP = 103 };
@@ -385,7 +366,7 @@ static void poll_stop(sched_run_state *st)
     }
     int flag = 0;
     PF_MPI_CHECK(MPI_Iprobe(0, TAG_STOP, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE));
-    if (flag) sched_stop_flag = 1;
+    if (flag) pf_stop_flag = 1;
 }
 
 static void hook_batch(void *p) { poll_stop(((cfg_hooks_ctx *)p)->st); }
@@ -477,7 +458,7 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
             PF_ASSERT(t != NULL);
         }
     }
-    pf_train_hooks hooks = {hook_batch, hook_epoch, &hc, &sched_stop_flag};
+    pf_train_hooks hooks = {hook_batch, hook_epoch, &hc, &pf_stop_flag};
     int rc = trainer_finished(t) ? 1 : trainer_run(t, &hooks);
     if (rc < 0) {
         /* Stopped: the last completed epoch is in the checkpoint; the row goes back to pending. */
@@ -535,7 +516,7 @@ static void report_finished(sched_run_state *st, const sched_request *r, int fro
         st->total_done++;
     else
         st->failed++;
-    if (st->opts->stop_after > 0 && st->done_this_run >= st->opts->stop_after) sched_stop_flag = 1;
+    if (st->opts->stop_after > 0 && st->done_this_run >= st->opts->stop_after) pf_stop_flag = 1;
     if (st->opts->quiet) return;
     double elapsed = pf_now() - st->t_start;
     double remaining = st->cost_total - st->cost_done;
@@ -571,7 +552,7 @@ static void enter_stopping(sched_run_state *st)
             fflush(stdout);
         }
     }
-    sched_stop_flag = 1;
+    pf_stop_flag = 1;
     for (int w = 1; w < st->size; w++) {
         if (st->busy[w] >= 0 && !st->stop_sent[w]) {
             int one = 1;
@@ -585,7 +566,7 @@ static void enter_stopping(sched_run_state *st)
 static void serve(sched_run_state *st)
 {
     if (st->rank != 0) return;
-    if (sched_stop_flag) enter_stopping(st);
+    if (pf_stop_flag) enter_stopping(st);
     for (;;) {
         int flag = 0;
         MPI_Status status;
@@ -597,7 +578,7 @@ static void serve(sched_run_state *st)
         st->busy[w] = -1;
         if (r.type == REQ_STOPPED) enter_stopping(st);
         report_finished(st, &r, w);
-        if (sched_stop_flag) enter_stopping(st);
+        if (pf_stop_flag) enter_stopping(st);
         sched_assign a = {-1, st->stop_sent[w], 0};
         if (!st->stopping && st->next < st->nqueue) {
             a.id = st->queue[st->next++];
@@ -663,7 +644,7 @@ static void main_rank0(sched_run_state *st)
             st->busy[0] = -1;
             st->busy_seconds += r.seconds;
             report_finished(st, &r, 0);
-            if (r.type == REQ_STOPPED || sched_stop_flag) enter_stopping(st);
+            if (r.type == REQ_STOPPED || pf_stop_flag) enter_stopping(st);
             continue;
         }
         if (st->released == st->size - 1) break;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdnoreturn.h>
 
 #define PF_VERSION "0.1.0"
@@ -82,6 +83,14 @@ int pf_rank(void);
 
 /* Wall-clock seconds from a monotonic clock. */
 double pf_now(void);
+
+/* Set to the signal number by SIGUSR1, SIGTERM and SIGINT once pf_install_stop_signals ran (and
+ * to 1 by the farm's own stop requests): finish the current batch and stop. The one global. */
+extern volatile sig_atomic_t pf_stop_flag;
+
+/* Installs the stop handlers. Call early: under mpirun before MPI_Init (a signal arriving before
+ * the handler kills the process). */
+void pf_install_stop_signals(void);
 
 /* The installed share directory (job files, data): <prefix>/share/poisonfarm when the running
  * binary is <prefix>/bin/poisonfarm and that directory exists (so `make install PREFIX=...` works

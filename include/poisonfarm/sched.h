@@ -23,12 +23,6 @@ typedef struct {
     int64_t stop_after;           /* stop once this many more are done (0 = never) */
 } pf_run_opts;
 
-/* Set by SIGUSR1/SIGTERM/SIGINT (and by a stop message): finish the current batch and stop. */
-extern volatile sig_atomic_t sched_stop_flag;
-
-/* Installs the stop handlers. Call before MPI_Init (a signal arriving earlier kills the rank). */
-void sched_install_signals(void);
-
 /* Runs the job. Collective over MPI_COMM_WORLD; MPI must be initialised (and is left initialised).
  * Returns the exit status (PF_EXIT_*), the same on every rank. User errors are printed once, by
  * rank 0, as one line. */

@@ -19,6 +19,32 @@
 #include <string.h>
 
 
+/* The realised noise: labels changed, and where they went (true -> poisoned counts; the whole
+ * table for up to 10 classes, the number changed per class beyond). */
+static void print_noise(const pf_dataset *ds, const uint8_t *used, int32_t n)
+{
+    const int k = ds->k;
+    int64_t *counts = pf_calloc((size_t)k * (size_t)k, sizeof *counts);
+    int64_t changed = poison_transitions(ds->train.labels, used, n, k, counts);
+    if (changed > 0) {
+        printf("realised noise: %lld of %d labels changed (true -> poisoned: count)\n", (long long)changed, (int)n);
+        for (int y = 0; y < k; y++) {
+            int64_t row = 0;
+            for (int z = 0; z < k; z++) row += z != y ? counts[y * k + z] : 0;
+            if (row == 0) continue;
+            printf("  %2d -> ", y);
+            if (k <= 10) {
+                for (int z = 0; z < k; z++)
+                    if (z != y && counts[y * k + z] > 0) printf(" %d:%lld", z, (long long)counts[y * k + z]);
+                printf("\n");
+            } else {
+                printf("%lld changed\n", (long long)row);
+            }
+        }
+    }
+    free(counts);
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: poisonfarm train --dataset NAME --mode random|biased --subset N --percent P\n"
@@ -186,6 +212,7 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
         else if (ds.partial)
             printf("note: partial training set (%d of %d official items)\n", (int)ds.train.n,
                    (int)ds.train_official_n);
+        print_noise(&ds, trainer_train_labels(t), r->n_train);
         if (cfg->poison_validation)
             printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
                    (long long)r->n_val_poisoned);

@@ -215,6 +215,7 @@ const pf_config *trainer_config(const pf_trainer *t) { return &t->cfg; }
 size_t trainer_param_count(const pf_trainer *t) { return t->np; }
 const float *trainer_params(const pf_trainer *t) { return model_params(t->model); }
 const float *trainer_best_params(const pf_trainer *t) { return t->best_params; }
+const uint8_t *trainer_train_labels(const pf_trainer *t) { return t->labels; }
 
 /* ---------------------------------------------------------------------------------------------
  * The epoch loop. */

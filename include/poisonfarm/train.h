@@ -131,6 +131,8 @@ size_t trainer_param_count(const pf_trainer *t);
  * the trainer, valid until the next trainer_epoch / trainer_restore / trainer_free). */
 const float *trainer_params(const pf_trainer *t);
 const float *trainer_best_params(const pf_trainer *t);
+/* The n_train labels trained on (the poisoned copy), owned by the trainer. */
+const uint8_t *trainer_train_labels(const pf_trainer *t);
 
 /* Writes the whole state (epoch, weights, Adam moments and step, counters, lr, best weights and
  * metrics, history) to path atomically (temporary file + rename). 0, or -1 with err. */

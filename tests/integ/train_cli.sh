@@ -160,3 +160,15 @@ else
     fail train_replay_matches "run exit $src, replay exit $rc; rerun: $BIN train --from $TMP/smoke.h5 --id 1" \
         "$(tail -n 3 "$TMP/smoke.out")" "$(tail -n 4 <<<"$out")" "$err"
 fi
+
+# The realised noise: biased poisoning moves every changed label to class 0 (or 1 from class 0),
+# and the counts add up to n_poisoned.
+run noise --dataset mnist --mode biased --subset 200 --percent 30 --max-epochs 1 --validation-items 200 \
+    --data-dir "$DATA_DIR"
+rows=$(sed -n '/^realised noise: 60 of 200 labels changed/,/^threads/p' <<<"$out" | grep -E '^ +[0-9]+ ->')
+bad=$(grep -vE '^ +0 ->  1:[0-9]+$|^ +[1-9] ->  0:[0-9]+$' <<<"$rows")
+total=$(grep -oE ':[0-9]+' <<<"$rows" | tr -d : | awk '{ s += $1 } END { print s + 0 }')
+if [ "$rc" -eq 0 ] && [ -n "$rows" ] && [ -z "$bad" ] && [ "$total" = 60 ]; then pass train_realised_noise_biased; else
+    fail train_realised_noise_biased "rerun: $BIN train --dataset mnist --mode biased --subset 200 --percent 30 --max-epochs 1" \
+        "$(head -15 <<<"$out")"
+fi

@@ -283,8 +283,9 @@ static void update_confusion(pf_trainer *t)
 }
 
 /* End of training: how much of the poison the best model learned, on the poisoned training items
- * (the last n_poisoned of the subset). The current parameters are kept. */
-static void finish(pf_trainer *t)
+ * (the last n_poisoned of the subset). The current parameters are kept. Calls on_batch between
+ * batches (up to a whole training set's worth of them), but never stops: the epoch is complete. */
+static void finish(pf_trainer *t, const pf_train_hooks *hooks)
 {
     pf_result *r = &t->res;
     t->finished = 1;
@@ -307,6 +308,7 @@ static void finish(pf_trainer *t)
             as_poison += pred[j] == (int32_t)t->labels[b0 + j];
             as_true += pred[j] == (int32_t)t->ds->train.labels[b0 + j];
         }
+        call_on_batch(hooks);
     }
     free(pred);
     memcpy(params, t->snap, n * sizeof(float));
@@ -408,7 +410,7 @@ int trainer_epoch(pf_trainer *t, const pf_train_hooks *hooks)
     r->epochs = e;
     r->epoch_seconds[h] = pf_now() - t0;
     r->train_seconds += r->epoch_seconds[h];
-    if (r->stop != PF_STOP_NONE) finish(t);
+    if (r->stop != PF_STOP_NONE) finish(t, hooks);
     if (hooks != NULL && hooks->on_epoch != NULL) hooks->on_epoch(hooks->ctx, t);
     return t->finished ? 1 : 0;
 }

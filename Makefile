@@ -112,6 +112,7 @@ valgrind: check-build
 	@fail=0; for t in $(TEST_BIN); do \
 	    echo "valgrind $$t"; \
 	    PF_TEST_QUICK=1 valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	        --child-silent-after-fork=yes --suppressions=tests/valgrind.supp \
 	        $(if $(VALGRIND_SUPP),--suppressions=$(VALGRIND_SUPP)) $$t >$$t.valgrind.log 2>&1 || \
 	        { fail=1; echo "  FAILED: see $$t.valgrind.log"; }; \
 	done; exit $$fail

@@ -238,4 +238,6 @@ void lock_release(pf_lock *lock)
     free(lock);
 }
 
+void lock_forget(pf_lock *lock) { free(lock); }
+
 const char *lock_path(const pf_lock *lock) { return lock->path; }

@@ -22,6 +22,10 @@ pf_lock *lock_acquire(const char *results_path, pf_error *err);
  * NULL-safe. */
 void lock_release(pf_lock *lock);
 
+/* Frees the handle without touching the lock file: for a forked child, which must not release its
+ * parent's lock. NULL-safe. */
+void lock_forget(pf_lock *lock);
+
 /* The lock file's path ("RESULTS.h5.lock"). */
 const char *lock_path(const pf_lock *lock);
 

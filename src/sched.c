@@ -860,7 +860,7 @@ int sched_run(const pf_run_opts *opts)
         snprintf(run.hosts, sizeof run.hosts, "%s", ctx.hostnames);
         run.configs_done = done_sum;
         double cores = (double)size * ctx.plan.threads;
-        run.efficiency = wall > 0 && done_sum > 0 ? busy_sum / (cores * wall) : NAN;
+        run.efficiency = wall > 0 && busy_sum > 0 ? busy_sum / (cores * wall) : NAN;
         snprintf(run.ended, sizeof run.ended, "%s",
                  pending > 0 ? "stopped" : bad > 0 ? "complete, with failures" : "complete");
         if (!opts->quiet || exit_code != PF_EXIT_OK) {

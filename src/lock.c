@@ -148,6 +148,24 @@ static int publish(const char *path, const char *host, const char *text)
     return 0;
 }
 
+/* 1 when pid no longer runs on this host: gone (ESRCH), or a zombie nobody has reaped yet (a
+ * rank killed with kill -9 whose parent died first can linger as one, and kill(pid, 0) still
+ * succeeds on it). */
+static int process_gone(pid_t pid)
+{
+    if (kill(pid, 0) != 0) return errno == ESRCH;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* "pid (comm) S ...": the state follows the last ')' (comm may hold parentheses). */
+    const char *close = strrchr(buf, ')');
+    return close != NULL && close[1] == ' ' && close[2] == 'Z';
+}
+
 pf_lock *lock_acquire(const char *results_path, pf_error *err)
 {
     pf_lock *lk = pf_calloc(1, sizeof *lk);
@@ -191,7 +209,7 @@ pf_lock *lock_acquire(const char *results_path, pf_error *err)
             goto fail;
         }
         const int same_host = strcmp(h.host, host) == 0;
-        const int dead = same_host && kill((pid_t)h.pid, 0) != 0 && errno == ESRCH;
+        const int dead = same_host && process_gone((pid_t)h.pid);
         const int same_job = strcmp(h.job, "none") != 0 && strcmp(h.job, job) == 0
                              && !(same_host && h.pid == (long)getpid());
         if (!dead && !same_job) {

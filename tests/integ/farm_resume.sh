@@ -62,9 +62,13 @@ pid=$!
 for _ in $(seq 300); do [ "$(pf_count_done "$out")" -ge 2 ] && break; sleep 0.1; done
 pkill -9 -s "$pid" 2>/dev/null
 wait $pid 2>/dev/null
-sleep 1
+# Until every process of that session is gone (zombies aside), at most 10 s.
+for _ in $(seq 100); do
+    [ -z "$(ps -s "$pid" -o stat= 2>/dev/null | grep -v '^Z')" ] && break
+    pkill -9 -s "$pid" 2>/dev/null
+    sleep 0.1
+done
 if h5dump -H "$out" >/dev/null 2>&1; then pass kill9_file_readable; else fail kill9_file_readable "h5dump cannot open $out after kill -9"; fi
-rm -f "$out.lock.dead" # (a stale lock from a dead process is taken over by the next run)
 mpirun -q -np 2 $BIN run "$JOB" -o "$out" --quiet >"$TMP/kill2.log" 2>&1
 rc=$?
 if [ $rc -eq 0 ]; then pass kill9_resume_completes; else fail kill9_resume_completes "exit $rc" "$(cat "$TMP/kill2.log")"; fi

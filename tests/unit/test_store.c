@@ -621,6 +621,27 @@ static void lock_stale_dead_pid_taken_over(void **state)
     write_lock(lockfile, host, 1, "none");
     assert_null(lock_acquire(path, &err));
     unlink(lockfile);
+
+    /* A zombie (a killed rank nobody reaped yet) is dead: taken over. */
+    pid_t zombie = fork();
+    if (zombie == 0) _exit(0);
+    char stat_path[64], st[256] = "";
+    snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", (long)zombie);
+    for (int i = 0; i < 200; i++) { /* until it has exited (state Z), at most 2 s */
+        FILE *z = fopen(stat_path, "r");
+        size_t k = z ? fread(st, 1, sizeof st - 1, z) : 0;
+        if (z) fclose(z);
+        st[k] = '\0';
+        const char *c = strrchr(st, ')');
+        if (c != NULL && c[2] == 'Z') break;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    assert_int_equal(kill(zombie, 0), 0); /* still there for kill(), as a zombie */
+    write_lock(lockfile, host, (long)zombie, "none");
+    lk = lock_acquire(path, &err);
+    assert_non_null(lk);
+    lock_release(lk);
+    waitpid(zombie, NULL, 0);
 }
 
 static void lock_same_slurm_job_taken_over(void **state)

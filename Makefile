@@ -23,9 +23,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT      ?= -O3
 WARN     := -Wall -Wextra -Wpedantic -Werror
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-DEFS     := -D_POSIX_C_SOURCE=200809L -DPF_GIT_COMMIT='"$(GIT_COMMIT)"' \
+DEFS     := -D_POSIX_C_SOURCE=200809L \
             -DPF_SHARE_DIR='"$(PREFIX)/share/poisonfarm"'
-CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -fopenmp -Iinclude $(PKG_CFLAGS) $(DEFS) \
+CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -fopenmp -Iinclude -I$(BUILD) $(PKG_CFLAGS) $(DEFS) \
              -DPF_CFLAGS='"$(OPT) -std=c11 -fopenmp$(SAN_FLAGS)"' $(SAN_FLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lcmocka -lm -fopenmp $(SAN_FLAGS) $(LDFLAGS)
 
@@ -39,6 +39,12 @@ BUILD     := build
 SAN_FLAGS :=
 BIN       := poisonfarm
 endif
+
+# The commit the binary was built from, in a header rewritten only when it changes, so that the
+# objects that print or store it are rebuilt after a commit (and only those).
+$(shell mkdir -p $(BUILD) && echo '#define PF_GIT_COMMIT "$(GIT_COMMIT)"' >$(BUILD)/version.h.new && \
+  (cmp -s $(BUILD)/version.h.new $(BUILD)/version.h || mv $(BUILD)/version.h.new $(BUILD)/version.h); \
+  rm -f $(BUILD)/version.h.new)
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -736,6 +736,10 @@ static void share_datasets(sched_ctx *ctx, int rank)
             if (dataset_load(&ctx->ds[d], (pf_dataset_id)d, ctx->plan.data_dir, 0, &err) != 0)
                 pf_fatal(__FILE__, __LINE__, "%s", err.msg);
         }
+        /* The node's other ranks sleep while its leader loads (the window's creation would spin). */
+        MPI_Request req;
+        PF_MPI_CHECK(MPI_Ibarrier(node, &req));
+        wait_polling(&req);
         shm_dataset_share(&ctx->ds[d], node, &ctx->win[d]);
     }
     PF_MPI_CHECK(MPI_Comm_free(&node));
@@ -774,7 +778,12 @@ int sched_run(const pf_run_opts *opts)
     pf_error err = {0};
     int verdict = 0;
     if (rank == 0) verdict = prepare(&ctx, opts, &err) == 0 ? 0 : 1;
-    PF_MPI_CHECK(MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    {
+        /* The others wait while rank 0 reads the job and the data: without spinning. */
+        MPI_Request req;
+        PF_MPI_CHECK(MPI_Ibcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD, &req));
+        wait_polling(&req);
+    }
     if (verdict != 0) {
         if (rank == 0) {
             fprintf(stderr, "poisonfarm: %s\n", err.msg);

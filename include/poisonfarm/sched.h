@@ -9,7 +9,6 @@
 
 #include "poisonfarm/common.h"
 
-#include <signal.h>
 #include <stdint.h>
 
 typedef struct {

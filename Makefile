@@ -27,7 +27,9 @@ DEFS     := -D_POSIX_C_SOURCE=200809L \
             -DPF_SHARE_DIR='"$(PREFIX)/share/poisonfarm"'
 CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -fopenmp -Iinclude -I$(BUILD) $(PKG_CFLAGS) $(DEFS) \
              -DPF_CFLAGS='"$(OPT) -std=c11 -fopenmp$(SAN_FLAGS)"' $(SAN_FLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lcmocka -lm -fopenmp $(SAN_FLAGS) $(LDFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -fopenmp $(SAN_FLAGS) $(LDFLAGS)
+# cmocka is a test-only dependency: the unit tests link it, the poisonfarm binary does not.
+TEST_LIBS  := -lcmocka
 
 ifeq ($(SANITIZE),1)
 BUILD     := build-san
@@ -80,7 +82,7 @@ $(BIN): $(BUILD)/obj/main.o $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
+	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)

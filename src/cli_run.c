@@ -2,6 +2,7 @@
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/mpi_util.h"
 #include "poisonfarm/sched.h"
 
 #include <getopt.h>
@@ -93,14 +94,13 @@ int cmd_run(int argc, char **argv)
 {
     /* Handlers first: a SIGUSR1 that arrives before them would kill the rank. */
     pf_install_stop_signals();
-    int provided = 0;
-    PF_MPI_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+    pf_error err = {0};
+    int init = pf_mpi_init(&argc, &argv, &err);
     int rank = 0;
     PF_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
 
     pf_run_opts opts;
-    pf_error err = {0};
-    int rc = parse(argc, argv, &opts, &err);
+    int rc = init == 0 ? parse(argc, argv, &opts, &err) : -1;
     int status;
     if (rc == 1) {
         if (rank == 0) run_usage(stdout);

@@ -5,6 +5,7 @@
 #include "poisonfarm/data.h"
 #include "poisonfarm/grid.h"
 #include "poisonfarm/lock.h"
+#include "poisonfarm/mpi_util.h"
 #include "poisonfarm/shm.h"
 #include "poisonfarm/store.h"
 #include "poisonfarm/train.h"
@@ -86,45 +87,6 @@ typedef struct {
     double cost_total, cost_done;
     double *cost;                  /* per configuration */
 } sched_run_state;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Waits on an MPI request without burning a core (HPC-NOTES: blocking waits spin). */
-static void wait_polling(MPI_Request *req)
-{
-    int flag = 0;
-    for (;;) {
-        PF_MPI_CHECK(MPI_Test(req, &flag, MPI_STATUS_IGNORE));
-        if (flag) return;
-        sleep_ms(2);
-    }
-}
-
-/* A barrier that sleeps while it waits, before collective steps that would spin. */
-static void barrier_polling(void)
-{
-    MPI_Request req;
-    PF_MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &req));
-    wait_polling(&req);
-}
-
-static void bcast_string(char **s, int root)
-{
-    int rank;
-    PF_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
-    int64_t len = (rank == root && *s) ? (int64_t)strlen(*s) : 0;
-    PF_MPI_CHECK(MPI_Bcast(&len, 1, MPI_INT64_T, root, MPI_COMM_WORLD));
-    if (rank != root) {
-        free(*s);
-        *s = pf_malloc((size_t)len + 1);
-        (*s)[len] = '\0';
-    }
-    if (len > 0) PF_MPI_CHECK(MPI_Bcast(*s, (int)len, MPI_CHAR, root, MPI_COMM_WORLD));
-}
 
 static int mkdir_p(const char *dir)
 {
@@ -648,7 +610,7 @@ static void main_rank0(sched_run_state *st)
             continue;
         }
         if (st->released == st->size - 1) break;
-        sleep_ms(2);
+        pf_sleep_ms(2);
     }
 }
 
@@ -664,11 +626,11 @@ static void main_worker(sched_run_state *st)
         sched_assign a;
         PF_MPI_CHECK(MPI_Send(&r, (int)sizeof r, MPI_BYTE, 0, TAG_REQUEST, MPI_COMM_WORLD));
         PF_MPI_CHECK(MPI_Irecv(&a, (int)sizeof a, MPI_BYTE, 0, TAG_ASSIGN, MPI_COMM_WORLD, &req));
-        wait_polling(&req);
+        pf_mpi_wait(&req);
         if (a.stop_sent && !stop_received) {
             int one;
             PF_MPI_CHECK(MPI_Irecv(&one, 1, MPI_INT, 0, TAG_STOP, MPI_COMM_WORLD, &req));
-            wait_polling(&req);
+            pf_mpi_wait(&req);
             stop_received = 1;
         }
         if (a.id < 0) break;
@@ -698,7 +660,7 @@ static void gather_hosts(sched_ctx *ctx, int rank, int size, const char *host)
         }
         free(all);
     }
-    bcast_string(&ctx->hostnames, 0);
+    pf_mpi_bcast_string(&ctx->hostnames, 0, MPI_COMM_WORLD);
 }
 
 static void share_plan(sched_ctx *ctx, int rank)
@@ -706,15 +668,10 @@ static void share_plan(sched_ctx *ctx, int rank)
     PF_MPI_CHECK(MPI_Bcast(&ctx->plan, (int)sizeof ctx->plan, MPI_BYTE, 0, MPI_COMM_WORLD));
     int64_t n = ctx->plan.nconfigs;
     if (rank != 0) ctx->configs = pf_malloc(sizeof *ctx->configs * (size_t)(n ? n : 1));
-    /* Configurations as raw bytes: every rank runs the same binary. */
-    size_t bytes = sizeof *ctx->configs * (size_t)n;
-    for (size_t off = 0; off < bytes; off += (size_t)1 << 30) {
-        size_t len = bytes - off < ((size_t)1 << 30) ? bytes - off : ((size_t)1 << 30);
-        PF_MPI_CHECK(MPI_Bcast((char *)ctx->configs + off, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD));
-    }
-    bcast_string(&ctx->job_text, 0);
-    bcast_string(&ctx->job_path, 0);
-    bcast_string(&ctx->checksums, 0);
+    pf_mpi_bcast_bytes(ctx->configs, sizeof *ctx->configs * (size_t)n, 0, MPI_COMM_WORLD);
+    pf_mpi_bcast_string(&ctx->job_text, 0, MPI_COMM_WORLD);
+    pf_mpi_bcast_string(&ctx->job_path, 0, MPI_COMM_WORLD);
+    pf_mpi_bcast_string(&ctx->checksums, 0, MPI_COMM_WORLD);
 }
 
 static void share_datasets(sched_ctx *ctx, int rank)
@@ -739,7 +696,7 @@ static void share_datasets(sched_ctx *ctx, int rank)
         /* The node's other ranks sleep while its leader loads (the window's creation would spin). */
         MPI_Request req;
         PF_MPI_CHECK(MPI_Ibarrier(node, &req));
-        wait_polling(&req);
+        pf_mpi_wait(&req);
         shm_dataset_share(&ctx->ds[d], node, &ctx->win[d]);
     }
     PF_MPI_CHECK(MPI_Comm_free(&node));
@@ -782,7 +739,7 @@ int sched_run(const pf_run_opts *opts)
         /* The others wait while rank 0 reads the job and the data: without spinning. */
         MPI_Request req;
         PF_MPI_CHECK(MPI_Ibcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD, &req));
-        wait_polling(&req);
+        pf_mpi_wait(&req);
     }
     if (verdict != 0) {
         if (rank == 0) {
@@ -812,7 +769,7 @@ int sched_run(const pf_run_opts *opts)
     /* Every rank reads the status table before any rank writes (HPC-NOTES). */
     ctx.status = pf_malloc(sizeof *ctx.status * (size_t)(ctx.plan.nconfigs ? ctx.plan.nconfigs : 1));
     store_read_status(store, ctx.status);
-    barrier_polling();
+    pf_mpi_barrier(MPI_COMM_WORLD);
 
     sched_run_state st;
     memset(&st, 0, sizeof st);
@@ -842,7 +799,7 @@ int sched_run(const pf_run_opts *opts)
         main_worker(&st);
 
     /* The clean end: everyone together, without spinning while the last ones finish. */
-    barrier_polling();
+    pf_mpi_barrier(MPI_COMM_WORLD);
     double busy = st.busy_seconds, busy_sum = 0;
     int64_t done = st.done_this_run, done_sum = 0;
     PF_MPI_CHECK(MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));

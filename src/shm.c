@@ -1,6 +1,8 @@
 /* shm.c -- one read-only copy of a dataset per node, in an MPI-3 shared-memory window. */
 #include "poisonfarm/shm.h"
 
+#include "poisonfarm/mpi_util.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -96,20 +96,6 @@ static void collect_str_attrs(const pf_store_meta *meta, char *v[A_NSTR])
     v[A_CHECKSUMS] = dup_or_empty(meta ? meta->data_checksums : NULL);
 }
 
-/* Gives every rank rank 0's copy of a string (allocated on the others). Attribute writes are
- * collective metadata: every rank must write the same bytes, and the creation time or the BLAS
- * core could differ between ranks and nodes. */
-static void bcast_str(MPI_Comm comm, int rank, char **s)
-{
-    uint64_t len = rank == 0 ? strlen(*s) : 0;
-    PF_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm));
-    if (rank != 0) {
-        *s = pf_malloc(len + 1);
-        (*s)[len] = '\0';
-    }
-    if (len) PF_MPI_CHECK(MPI_Bcast(*s, (int)len, MPI_CHAR, 0, comm));
-}
-
 static void attr_str(hid_t loc, const char *name, const char *value)
 {
     hid_t t = PF_H5_CHECK(H5Tcopy(H5T_C_S1));
@@ -216,7 +202,9 @@ pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *c
         sc.epochs_capped = meta ? meta->epochs_capped : 0;
         sc.format = PF_STORE_FORMAT;
     }
-    for (int i = 0; i < A_NSTR; i++) bcast_str(comm, s->rank, &sv[i]);
+    /* Attribute writes are collective metadata: every rank must write the same bytes, and the
+       creation time or the BLAS core could differ between ranks and nodes. */
+    for (int i = 0; i < A_NSTR; i++) pf_mpi_bcast_string(&sv[i], 0, comm);
     PF_MPI_CHECK(MPI_Bcast(&sc, (int)sizeof sc, MPI_BYTE, 0, comm));
 
     s->n = n;

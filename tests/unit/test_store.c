@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "poisonfarm/lock.h"
+#include "poisonfarm/mpi_util.h"
 #include "poisonfarm/store.h"
 
 #include <errno.h>
@@ -809,7 +810,12 @@ static int count_done(const char *path)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    pf_error init_err = {0};
+    if (pf_mpi_init(&argc, &argv, &init_err) != 0) {
+        fprintf(stderr, "%s\n", init_err.msg);
+        MPI_Finalize();
+        return 1;
+    }
     store_quiet_hdf5();
     int rc;
     if (argc >= 4 && strcmp(argv[1], "--mpi-write") == 0) {

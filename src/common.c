@@ -115,6 +115,19 @@ int pf_snprintf(char *buf, size_t size, const char *fmt, ...)
     return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
+const char *pf_name_of(const char *const *names, int count, int v)
+{
+    return (v >= 0 && v < count) ? names[v] : "?";
+}
+
+int pf_name_lookup(const char *const *names, int count, const char *name)
+{
+    if (name == NULL) return -1;
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
+}
+
 void pf_share_dir(char out[PF_PATH_MAX])
 {
     char exe[PF_PATH_MAX];

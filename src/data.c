@@ -53,6 +53,19 @@ static const known_md5 known_md5s[] = {
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                               "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
+/* The names of job files, output and the results file (pf_dataset_id order). */
+static const char *const dataset_names[PF_DS_COUNT] = {"mnist", "fashion_mnist", "cifar10", "cifar100"};
+
+const char *dataset_name(pf_dataset_id id) { return pf_name_of(dataset_names, PF_DS_COUNT, (int)id); }
+
+int dataset_from_name(const char *name, pf_dataset_id *id)
+{
+    int v = pf_name_lookup(dataset_names, PF_DS_COUNT, name);
+    if (v < 0) return -1;
+    *id = (pf_dataset_id)v;
+    return 0;
+}
+
 /* What to do when a dataset is not there, per dataset. */
 static const char *missing_hint(pf_dataset_id id)
 {

@@ -324,6 +324,11 @@ pf_store *store_open(MPI_Comm comm, const char *path)
     return s;
 }
 
+/* The enum of /results' status column is named from this table (store_types.c). */
+static const char *const status_names[PF_STATUS_COUNT] = {"pending", "running", "done", "failed", "diverged"};
+
+const char *status_name(pf_status s) { return pf_name_of(status_names, PF_STATUS_COUNT, (int)s); }
+
 int64_t store_nconfigs(const pf_store *s) { return s->n; }
 int32_t store_max_epochs(const pf_store *s) { return s->max_epochs; }
 

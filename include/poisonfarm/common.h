@@ -96,6 +96,12 @@ void pf_install_stop_signals(void);
  * whatever PREFIX the objects were compiled with), else PF_SHARE_DIR from the build. */
 void pf_share_dir(char out[PF_PATH_MAX]);
 
+/* Names of an enumeration kept by the module that owns it (a table indexed by value, count
+ * entries): the name of value v ("?" when out of range), and the value named `name` (-1 when none
+ * or name is NULL). Parsing and printing use the same table, so they always agree. */
+const char *pf_name_of(const char *const *names, int count, int v);
+int pf_name_lookup(const char *const *names, int count, const char *name);
+
 /* snprintf that reports truncation: returns 0 when the whole string fit, -1 otherwise. */
 int pf_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

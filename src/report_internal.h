@@ -3,6 +3,7 @@
 #ifndef POISONFARM_REPORT_INTERNAL_H
 #define POISONFARM_REPORT_INTERNAL_H
 
+#include "poisonfarm/grid.h" /* PF_GRID_MAX_AXIS: the most values an axis of a grid holds */
 #include "poisonfarm/report.h"
 #include "poisonfarm/store.h"
 

@@ -13,7 +13,6 @@
 #define POISONFARM_STORE_H
 
 #include "poisonfarm/common.h"
-#include "poisonfarm/grid.h"
 #include "poisonfarm/train.h"
 
 #include <mpi.h>

@@ -2,6 +2,8 @@
  * Fashion-MNIST; raw or gzip, both read through zlib) and the CIFAR-10 / CIFAR-100 binary versions. */
 #include "poisonfarm/data.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -100,12 +102,6 @@ void dataset_describe(pf_dataset_id id, pf_dataset *ds)
     }
 }
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 int dataset_resolve_dir(const char *cli, const char *job, char out[PF_PATH_MAX])
 {
     const char *env = getenv("POISONFARM_DATA");
@@ -117,7 +113,7 @@ int dataset_resolve_dir(const char *cli, const char *job, char out[PF_PATH_MAX])
         dir = job;
     else if (env != NULL && env[0] != '\0')
         dir = env;
-    else if (is_dir("data"))
+    else if (fs_is_dir("data"))
         dir = "data";
     else {
         pf_share_dir(share);

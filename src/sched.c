@@ -3,6 +3,7 @@
 #include "poisonfarm/sched.h"
 
 #include "poisonfarm/data.h"
+#include "poisonfarm/fsutil.h"
 #include "poisonfarm/grid.h"
 #include "poisonfarm/lock.h"
 #include "poisonfarm/mpi_util.h"
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,32 +88,6 @@ typedef struct {
     double *cost;                  /* per configuration */
 } sched_run_state;
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[PF_PATH_MAX];
-    if (pf_snprintf(tmp, sizeof tmp, "%s", dir) != 0) return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0775) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0775) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
-static void parent_dir(const char *path, char out[PF_PATH_MAX])
-{
-    snprintf(out, PF_PATH_MAX, "%s", path);
-    char *slash = strrchr(out, '/');
-    if (slash == NULL)
-        snprintf(out, PF_PATH_MAX, ".");
-    else if (slash == out)
-        out[1] = '\0';
-    else
-        *slash = '\0';
-}
-
 static void random_hex(char *out, size_t nbytes)
 {
     unsigned char buf[32];
@@ -131,9 +105,7 @@ static void random_hex(char *out, size_t nbytes)
 static void checksum_text(const pf_dataset *ds, char **text)
 {
     for (int i = 0; i < ds->nfiles; i++) {
-        const char *path = ds->files[i].path;
-        const char *name = strrchr(path, '/');
-        name = name ? name + 1 : path;
+        const char *name = fs_base_name(ds->files[i].path);
         size_t old = *text ? strlen(*text) : 0;
         size_t add = strlen(dataset_name(ds->id)) + strlen(name) + 40;
         *text = realloc(*text, old + add + 1);
@@ -280,9 +252,10 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
 
     /* The output must be writable, and ours alone. */
     char dir[PF_PATH_MAX];
-    parent_dir(plan->output, dir);
-    if (mkdir_p(dir) != 0) {
-        pf_error_set(err, PF_ERR_IO, "%s: cannot create directory %s: %s", plan->output, dir, strerror(errno));
+    pf_error fs_err = {0};
+    fs_parent_dir(plan->output, dir);
+    if (fs_mkdir_p(dir, &fs_err) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: %s", plan->output, fs_err.msg);
         goto cleanup;
     }
     if (access(dir, W_OK) != 0 || (resume && access(plan->output, W_OK) != 0)) {
@@ -293,9 +266,12 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         ctx->lock = lock_acquire(plan->output, err);
         if (ctx->lock == NULL) goto cleanup;
     }
-    if (pf_snprintf(plan->ckpt_dir, sizeof plan->ckpt_dir, "%s.ckpt-%s", plan->output, plan->file_id) != 0 ||
-        mkdir_p(plan->ckpt_dir) != 0) {
-        pf_error_set(err, PF_ERR_IO, "%s: cannot create checkpoint directory %s", plan->output, plan->ckpt_dir);
+    if (pf_snprintf(plan->ckpt_dir, sizeof plan->ckpt_dir, "%s.ckpt-%s", plan->output, plan->file_id) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory path too long", plan->output);
+        goto cleanup;
+    }
+    if (fs_mkdir_p(plan->ckpt_dir, &fs_err) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory: %s", plan->output, fs_err.msg);
         goto cleanup;
     }
     rc = 0;

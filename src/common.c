@@ -100,6 +100,23 @@ double pf_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+void pf_format_duration(double s, char *out, size_t size)
+{
+    if (!(s >= 0) || s > 1e12) {
+        snprintf(out, size, "?");
+        return;
+    }
+    long long t = (long long)(s + 0.5);
+    if (t >= 86400)
+        snprintf(out, size, "%lldd%02lldh", t / 86400, (t % 86400) / 3600);
+    else if (t >= 3600)
+        snprintf(out, size, "%lldh%02lldm", t / 3600, (t % 3600) / 60);
+    else if (t >= 60)
+        snprintf(out, size, "%lldm%02llds", t / 60, t % 60);
+    else
+        snprintf(out, size, "%llds", t);
+}
+
 void pf_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

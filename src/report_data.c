@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-double rp_accuracy(const pf_store_config *c, const pf_store_row *row)
-{
-    return c->cfg.selection == PF_SEL_SPLIT ? row->heldout_acc : row->best_val_acc;
-}
-
 void rp_subset_label(int32_t subset, char *out, size_t size)
 {
     if (subset == 0)
@@ -104,7 +99,7 @@ int rp_curve_build(const pf_results *r, const rp_key *key, rp_value what, rp_cur
         const pf_store_config *sc = &r->configs[i];
         if (r->rows[i].status != PF_STATUS_DONE || !key_match(key, &sc->cfg)) continue;
         double v = what == RP_VALUE_POISONED_VAL ? r->rows[i].poisoned_val_acc
-                                                 : rp_accuracy(sc, &r->rows[i]);
+                                                 : store_reported_accuracy(&sc->cfg, &r->rows[i]);
         if (isnan(v)) continue;
         rp_point *p = NULL;
         for (int j = 0; j < out->npoints; j++)
@@ -203,7 +198,7 @@ int rp_csv_write(const pf_results *r, const char *dir, pf_error *err)
         fputc(',', f);
         rp_fprint_double(f, w->train_seconds);
         fputc(',', f);
-        rp_fprint_double(f, rp_accuracy(sc, w));
+        rp_fprint_double(f, store_reported_accuracy(c, w));
         fputc('\n', f);
     }
     if (close_out(f, path, err) != 0) return -1;

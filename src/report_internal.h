@@ -19,7 +19,7 @@ typedef struct {
 
 /* Which number of a configuration a curve shows. */
 typedef enum {
-    RP_VALUE_ACCURACY = 0,    /* rp_accuracy: the one compared with the seed */
+    RP_VALUE_ACCURACY = 0,    /* store_reported_accuracy: the one compared with the seed */
     RP_VALUE_POISONED_VAL     /* the watched, poisoned-label validation accuracy */
 } rp_value;
 
@@ -48,10 +48,6 @@ typedef struct {
     rp_key base;                 /* dataset, mode, subset = -1; the rest the baseline */
     int64_t count[PF_STATUS_COUNT];
 } rp_grid;
-
-/* The accuracy a reader compares with the seed: heldout_acc for selection split, else
- * best_val_acc (the clean accuracy at the chosen epoch, also with poisoned validation). */
-double rp_accuracy(const pf_store_config *c, const pf_store_row *row);
 
 void rp_grid_scan(const pf_results *r, rp_grid *g);
 

@@ -318,32 +318,6 @@ static void hook_epoch(void *p, const pf_trainer *t)
     poll_stop(h->st);
 }
 
-static void fill_row(pf_store_row *row, const pf_result *res, int rank, const char *host)
-{
-    memset(row, 0, sizeof *row);
-    row->status = res->stop == PF_STOP_DIVERGED ? PF_STATUS_DIVERGED : PF_STATUS_DONE;
-    row->stop = res->stop;
-    row->best_val_acc = res->best_val_acc;
-    row->final_val_acc = res->final_val_acc;
-    row->heldout_acc = res->heldout_acc;
-    row->poisoned_val_acc = res->poisoned_val_acc;
-    row->best_epoch = res->best_epoch;
-    row->epochs = res->epochs;
-    row->n_poisoned = res->n_poisoned;
-    row->n_val_poisoned = res->n_val_poisoned;
-    row->learned_poison = res->learned_poison;
-    row->learned_true = res->learned_true;
-    row->train_seconds = res->train_seconds;
-    row->rank = rank;
-    snprintf(row->host, sizeof row->host, "%s", host);
-}
-
-/* The accuracy a reader compares with the seed's. */
-static double reported_accuracy(const pf_config *cfg, const pf_store_row *row)
-{
-    return cfg->selection == PF_SEL_SPLIT ? row->heldout_acc : row->best_val_acc;
-}
-
 /* Trains configuration id on this rank. Fills *req with what rank 0 needs to know. */
 static void run_config(sched_run_state *st, int64_t id, sched_request *req)
 {
@@ -366,16 +340,7 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
     pf_trainer *t = trainer_create(&sc->cfg, &ctx->ds[sc->cfg.dataset], ctx->plan.threads, &err);
     if (t == NULL) {
         pf_store_row row;
-        memset(&row, 0, sizeof row);
-        row.status = PF_STATUS_FAILED;
-        row.stop = PF_STOP_NONE;
-        row.best_val_acc = row.final_val_acc = row.heldout_acc = row.poisoned_val_acc = NAN;
-        row.learned_poison = row.learned_true = row.train_seconds = NAN;
-        row.best_epoch = row.epochs = -1;
-        row.n_poisoned = row.n_val_poisoned = -1;
-        row.rank = st->rank;
-        snprintf(row.host, sizeof row.host, "%s", st->host);
-        (void)pf_snprintf(row.reason, sizeof row.reason, "%s", err.msg); /* truncated if long */
+        store_row_failed(&row, st->rank, st->host, err.msg);
         store_write_result(st->store, id, &row, NULL);
         fprintf(stderr, "poisonfarm: configuration %lld failed: %s\n", (long long)id, err.msg);
         req->type = REQ_DONE;
@@ -406,34 +371,19 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
     } else {
         pf_store_row row;
         const pf_result *res = trainer_result(t);
-        fill_row(&row, res, st->rank, st->host);
+        store_row_finished(&row, res, st->rank, st->host);
         store_write_result(st->store, id, &row, res);
         (void)unlink(hc.ckpt);
         req->type = REQ_DONE;
         req->status = row.status;
         req->best_epoch = row.best_epoch;
-        req->accuracy = reported_accuracy(&sc->cfg, &row);
+        req->accuracy = store_reported_accuracy(&sc->cfg, &row);
     }
     trainer_free(t);
     req->seconds = pf_now() - t0;
 }
 
 /* ---- rank 0: the scheduler ----------------------------------------------------------------- */
-
-static void format_duration(double s, char *out, size_t n)
-{
-    if (!(s >= 0) || s > 1e8) {
-        snprintf(out, n, "?");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, n, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
-    else if (t >= 60)
-        snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(out, n, "%lds", t);
-}
 
 static void format_percent(double p, char *out, size_t n)
 {
@@ -460,7 +410,7 @@ static void report_finished(sched_run_state *st, const sched_request *r, int fro
     double remaining = st->cost_total - st->cost_done;
     double eta = st->cost_done > 0 ? elapsed * remaining / st->cost_done : NAN;
     char etas[32], pct[32], subset[32], acc[64];
-    format_duration(eta, etas, sizeof etas);
+    pf_format_duration(eta, etas, sizeof etas);
     format_percent(c->percent, pct, sizeof pct);
     if (c->subset == 0)
         snprintf(subset, sizeof subset, "full");
@@ -807,7 +757,7 @@ int sched_run(const pf_run_opts *opts)
                  pending > 0 ? "stopped" : bad > 0 ? "complete, with failures" : "complete");
         if (!opts->quiet || exit_code != PF_EXIT_OK) {
             char wall_s[32], eff[32];
-            format_duration(wall, wall_s, sizeof wall_s);
+            pf_format_duration(wall, wall_s, sizeof wall_s);
             if (isnan(run.efficiency))
                 snprintf(eff, sizeof eff, "n/a (nothing trained)");
             else

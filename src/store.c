@@ -329,6 +329,40 @@ static const char *const status_names[PF_STATUS_COUNT] = {"pending", "running", 
 
 const char *status_name(pf_status s) { return pf_name_of(status_names, PF_STATUS_COUNT, (int)s); }
 
+void store_row_failed(pf_store_row *row, int32_t rank, const char *host, const char *reason)
+{
+    store_row_pending(row);
+    row->status = PF_STATUS_FAILED;
+    row->rank = rank;
+    snprintf(row->host, sizeof row->host, "%s", host ? host : "");
+    (void)pf_snprintf(row->reason, sizeof row->reason, "%s", reason ? reason : ""); /* truncated if long */
+}
+
+void store_row_finished(pf_store_row *row, const pf_result *res, int32_t rank, const char *host)
+{
+    memset(row, 0, sizeof *row);
+    row->status = res->stop == PF_STOP_DIVERGED ? PF_STATUS_DIVERGED : PF_STATUS_DONE;
+    row->stop = res->stop;
+    row->best_val_acc = res->best_val_acc;
+    row->final_val_acc = res->final_val_acc;
+    row->heldout_acc = res->heldout_acc;
+    row->poisoned_val_acc = res->poisoned_val_acc;
+    row->best_epoch = res->best_epoch;
+    row->epochs = res->epochs;
+    row->n_poisoned = res->n_poisoned;
+    row->n_val_poisoned = res->n_val_poisoned;
+    row->learned_poison = res->learned_poison;
+    row->learned_true = res->learned_true;
+    row->train_seconds = res->train_seconds;
+    row->rank = rank;
+    snprintf(row->host, sizeof row->host, "%s", host ? host : "");
+}
+
+double store_reported_accuracy(const pf_config *cfg, const pf_store_row *row)
+{
+    return cfg->selection == PF_SEL_SPLIT ? row->heldout_acc : row->best_val_acc;
+}
+
 int64_t store_nconfigs(const pf_store *s) { return s->n; }
 int32_t store_max_epochs(const pf_store *s) { return s->max_epochs; }
 

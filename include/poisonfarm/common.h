@@ -80,6 +80,10 @@ int pf_rank(void);
 /* Wall-clock seconds from a monotonic clock. */
 double pf_now(void);
 
+/* A duration for people: "42s", "7m05s", "3h02m", "2d04h" (rounded to the second); "?" when s is
+ * negative, NaN or beyond 10^12 s. */
+void pf_format_duration(double s, char *out, size_t size);
+
 /* Sleeps ms milliseconds (a poll interval, never a way to wait for an event). */
 void pf_sleep_ms(long ms);
 

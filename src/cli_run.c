@@ -1,9 +1,9 @@
-/* cli_run.c -- `mpirun -np N poisonfarm [run] [JOBFILE] [options]`: the farm. */
+/* cli_run.c -- `mpirun -np N poisonfarm [run] [JOBFILE] [options]`: the farm (farm.h). */
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
 #include "poisonfarm/mpi_util.h"
-#include "poisonfarm/sched.h"
+#include "poisonfarm/farm.h"
 
 #include <getopt.h>
 #include <mpi.h>
@@ -109,7 +109,7 @@ int cmd_run(int argc, char **argv)
         if (rank == 0) cli_error("%s", err.msg);
         status = PF_EXIT_USAGE;
     } else {
-        status = sched_run(&opts);
+        status = farm_run(&opts);
     }
     fflush(stdout);
     PF_MPI_CHECK(MPI_Finalize());

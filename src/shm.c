@@ -44,6 +44,7 @@ void shm_dataset_share(pf_dataset *ds, MPI_Comm node, MPI_Win *win)
     uint8_t *base = NULL;
     PF_MPI_CHECK(MPI_Win_allocate_shared(nrank == 0 ? (MPI_Aint)total : 0, 1, MPI_INFO_NULL, node,
                                          &base, win));
+    pf_mpi_win_errors_return(*win);
     if (nrank == 0) {
         size_t img = (size_t)dataset_image_bytes(ds);
         memcpy(base + off[0], ds->train.images, img * (size_t)ds->train.n);
@@ -73,11 +74,39 @@ void shm_dataset_share(pf_dataset *ds, MPI_Comm node, MPI_Win *win)
     if (ds->train.coarse) ds->train.coarse = base + off[4];
     if (ds->test.coarse) ds->test.coarse = base + off[5];
     /* The leader's copy must be complete before anyone reads it. */
-    PF_MPI_CHECK(MPI_Barrier(node));
+    pf_mpi_barrier(node);
 }
 
 void shm_dataset_free(pf_dataset *ds, MPI_Win *win)
 {
     if (*win != MPI_WIN_NULL) PF_MPI_CHECK(MPI_Win_free(win));
     memset(ds, 0, sizeof *ds);
+}
+
+void shm_share_datasets(pf_dataset ds[PF_DS_COUNT], MPI_Win win[PF_DS_COUNT], const int need[PF_DS_COUNT],
+                        const char *data_dir, MPI_Comm comm)
+{
+    int rank, nrank;
+    PF_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+    MPI_Comm node;
+    pf_mpi_node_comm(comm, &node);
+    PF_MPI_CHECK(MPI_Comm_rank(node, &nrank));
+    for (int d = 0; d < PF_DS_COUNT; d++) {
+        win[d] = MPI_WIN_NULL;
+        if (!need[d]) {
+            if (rank == 0) dataset_free(&ds[d]);
+            continue;
+        }
+        /* Rank 0 loaded its node's copy while validating; other nodes' leaders load theirs now
+           (the files were validated by rank 0, so a failure here is not the user's input). */
+        if (nrank == 0 && rank != 0) {
+            pf_error err = {0};
+            if (dataset_load(&ds[d], (pf_dataset_id)d, data_dir, 0, &err) != 0)
+                pf_fatal(__FILE__, __LINE__, "%s", err.msg);
+        }
+        /* The node's other ranks sleep while its leader loads (the window's creation would spin). */
+        pf_mpi_barrier(node);
+        shm_dataset_share(&ds[d], node, &win[d]);
+    }
+    PF_MPI_CHECK(MPI_Comm_free(&node));
 }

@@ -1,4 +1,5 @@
-/* shm.h -- one read-only copy of a dataset per node, in an MPI-3 shared-memory window. */
+/* shm.h -- one read-only copy of a dataset per node, in an MPI-3 shared-memory window, and the
+ * farm's sharing of its datasets over the nodes of a job. */
 #ifndef POISONFARM_SHM_H
 #define POISONFARM_SHM_H
 
@@ -14,5 +15,15 @@ void shm_dataset_share(pf_dataset *ds, MPI_Comm node, MPI_Win *win);
 
 /* Collective over the node: frees the window and zeroes *ds. */
 void shm_dataset_free(pf_dataset *ds, MPI_Win *win);
+
+/* Collective over comm: every rank gets the datasets marked in need, one copy per node. On entry
+ * comm's rank 0 holds them loaded (and validated: the farm's rank 0 loaded them while checking the
+ * user's input); the first rank of every other node loads its node's copy from data_dir, and a
+ * failure there aborts the job (the files were validated, so it is not the user's). Datasets not
+ * needed are freed on rank 0. On return ds[d] of a needed dataset lives in the window win[d] (free
+ * with shm_dataset_free); win[d] is MPI_WIN_NULL for the others. The node's other ranks sleep while
+ * their leader loads. */
+void shm_share_datasets(pf_dataset ds[PF_DS_COUNT], MPI_Win win[PF_DS_COUNT], const int need[PF_DS_COUNT],
+                        const char *data_dir, MPI_Comm comm);
 
 #endif

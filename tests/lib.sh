@@ -39,15 +39,18 @@ pf_at_line() {
     "$@" >"$fifo" 2>&1 &
     pid=$!
     : >"$log"
-    while IFS= read -r line; do
-        printf '%s\n' "$line" >>"$log"
-        if [ "$seen" -lt "$n" ] && [[ $line =~ $pattern ]]; then
-            seen=$((seen + 1))
-            [ "$seen" -eq "$n" ] && "$action" "$pid"
-        fi
-    done <"$fifo"
-    wait "$pid" 2>/dev/null   # (no "Killed" notice when ACTION killed it)
-    rc=$?
+    # (Standard error off for the shell here: no "Killed" job notice when ACTION killed CMD.)
+    {
+        while IFS= read -r line; do
+            printf '%s\n' "$line" >>"$log"
+            if [ "$seen" -lt "$n" ] && [[ $line =~ $pattern ]]; then
+                seen=$((seen + 1))
+                [ "$seen" -eq "$n" ] && "$action" "$pid"
+            fi
+        done <"$fifo"
+        wait "$pid"
+        rc=$?
+    } 2>/dev/null
     rm -f "$fifo"
     return "$rc"
 }

@@ -324,11 +324,6 @@ pf_store *store_open(MPI_Comm comm, const char *path)
     return s;
 }
 
-/* The enum of /results' status column is named from this table (store_types.c). */
-static const char *const status_names[PF_STATUS_COUNT] = {"pending", "running", "done", "failed", "diverged"};
-
-const char *status_name(pf_status s) { return pf_name_of(status_names, PF_STATUS_COUNT, (int)s); }
-
 void store_row_failed(pf_store_row *row, int32_t rank, const char *host, const char *reason)
 {
     store_row_pending(row);

@@ -7,6 +7,7 @@
 #   make deps       install missing packages (root + apt) or say what is missing
 #   make data       fill the data directory (DATA_DIR, default ./data)
 #   make SANITIZE=1 test   the same tests in an ASan/UBSan build (objects under build-san/)
+#   make graph      the calls and includes between source files and modules; fails on a cycle
 #   make install PREFIX=/usr/local
 #
 # CC always has a default in GNU make, so the MPI compiler is a variable of its own.
@@ -55,7 +56,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BUILD)/bench/bench_nn
 
-.PHONY: all run test test-unit test-integ test-slurm bench deps data clean install check-build valgrind
+.PHONY: all run test test-unit test-integ test-slurm bench deps data clean install check-build valgrind graph
 all: $(BIN)
 
 # V=1 shows the full commands.
@@ -132,6 +133,9 @@ valgrind: check-build data
 	    --max-epochs 1 --validation-items 32 --quiet >$(BUILD)/train.valgrind.log 2>&1 || \
 	    { fail=1; echo "  FAILED: see $(BUILD)/train.valgrind.log"; }; \
 	exit $$fail
+
+graph: $(LIB)
+	@bash scripts/module-graph.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)

@@ -76,11 +76,11 @@ static void collect_str_attrs(const pf_store_meta *meta, char *v[A_NSTR])
     v[A_BLAS_CONFIG] = dup_or_empty(openblas_get_config());
     v[A_BLAS_CORE] = dup_or_empty(openblas_get_corename());
     unsigned maj = 0, min = 0, rel = 0;
-    H5get_libversion(&maj, &min, &rel);
+    PF_H5_CHECK(H5get_libversion(&maj, &min, &rel));
     snprintf(buf, sizeof buf, "%u.%u.%u (parallel)", maj, min, rel);
     v[A_HDF5] = dup_or_empty(buf);
     int len = 0;
-    MPI_Get_library_version(buf, &len);
+    PF_MPI_CHECK(MPI_Get_library_version(buf, &len));
     /* Open MPI's string is several lines; the first one names it. */
     buf[strcspn(buf, "\n")] = '\0';
     v[A_MPI] = dup_or_empty(buf);

@@ -4,6 +4,7 @@
  * pending again when the run stops). */
 #include "farm_internal.h"
 
+#include "poisonfarm/checkpoint.h"
 #include "poisonfarm/train.h"
 
 #include <math.h>
@@ -23,7 +24,7 @@ static void hook_epoch(void *p, const pf_trainer *t)
 {
     cfg_hooks_ctx *h = p;
     /* A checkpoint after every completed epoch: an interrupted configuration resumes here. */
-    if (trainer_save(t, h->ckpt, &h->ckerr) != 0)
+    if (checkpoint_save(t, h->ckpt, &h->ckerr) != 0)
         fprintf(stderr, "poisonfarm: rank %d: warning: %s\n", h->w->rank, h->ckerr.msg);
     sched_poll(h->w->sched);
 }
@@ -58,7 +59,7 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
         return;
     }
     if (access(hc.ckpt, R_OK) == 0) {
-        if (trainer_restore(t, hc.ckpt, &err) == 0) {
+        if (checkpoint_restore(t, hc.ckpt, &err) == 0) {
             printf("poisonfarm: rank %d: configuration %lld resumes after epoch %d\n", w->rank, (long long)id,
                    trainer_result(t)->epochs);
             fflush(stdout);

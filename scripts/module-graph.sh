@@ -10,13 +10,12 @@ BUILD=${1:-build}
 [ -d "$BUILD/obj" ] || { echo "no $BUILD/obj: run make first" >&2; exit 2; }
 
 # The module of a source file: its name up to the first '_', but for the modules whose own names
-# hold one (mpi_util, h5_util) and the ones that belong to another (adam and config: the trainer's
-# optimiser step and configuration; main: the command line's entry).
+# hold one (mpi_util, h5_util) and the files that belong to another module (adam.c: the model's
+# optimiser step; main.c: the command line's entry).
 module() {
     case "$1" in
         mpi_util | h5_util) echo "$1" ;;
         adam) echo nn ;;
-        config) echo train ;;
         main) echo cli ;;
         *) echo "${1%%_*}" ;;
     esac

@@ -120,7 +120,7 @@ deps:
 # official CIFAR-10 archive cannot be had. MIRROR given on the command line reaches the sub-makes
 # too, so `make test MIRROR=DIR` and `make run MIRROR=DIR` pass it on.
 data: deps
-	@$(MAKE) --no-print-directory $(CIFAR10_PNG)
+	@$(MAKE) -s --no-print-directory $(CIFAR10_PNG)
 	@CIFAR10_PNG=$(abspath $(CIFAR10_PNG)) bash scripts/data.sh $(if $(MIRROR),--mirror "$(MIRROR)") "$(DATA_DIR)"
 
 # The unit tests (cmocka) and the integration tests (the real binary under mpirun),

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int fail(cifar10_png_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -260,6 +261,14 @@ int cifar10_png_convert(const char *png_path, const uint8_t *labels, size_t rows
     fd = mkstemp(tmp);
     if (fd < 0) {
         fail(err, "%s: cannot create a temporary file beside it: %s", out_path, strerror(errno));
+        goto cleanup;
+    }
+    /* mkstemp's 0600 would make the data private: the umask decides, as for any new file. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        fail(err, "%s: cannot set its permissions: %s", out_path, strerror(errno));
+        close(fd);
         goto cleanup;
     }
     job.out = fdopen(fd, "wb");

@@ -104,7 +104,7 @@ $(CIFAR10_PNG): $(BUILD)/tools/cifar10_png_main.o $(BUILD)/tools/cifar10_png.o
 $(BUILD)/tests/test_cifar10_png: tests/unit/test_cifar10_png.c $(BUILD)/tools/cifar10_png.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(TOOL_CFLAGS) -Itools -MMD -MP $^ -o $@ $(PNG_LIBS) -lcmocka $(SAN_FLAGS) $(LDFLAGS)
+	$(Q)$(CC) $(TOOL_CFLAGS) -Itools -MMD -MP $< $(BUILD)/tools/cifar10_png.o -o $@ $(PNG_LIBS) -lcmocka $(SAN_FLAGS) $(LDFLAGS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)

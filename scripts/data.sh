@@ -280,7 +280,7 @@ do_cifar() {
     for note in "${notes[@]:1}"; do how="$how; $note"; done
     if "$complete" "$d"; then
         echo "$key: $how; complete ($d)"
-    elif [ ! -e "$d/$1" ] && [ ! -e "$d/$2" ]; then
+    elif [ ! -e "$d/$1" ] || [ ! -e "$d/$2" ]; then
         echo "$key: $how; missing"
     else
         echo "$key: $how; partial, $("${key}_describe" "$d") ($d)"
@@ -310,7 +310,7 @@ cifar100_describe() {
 
 do_mnist
 do_fashion
-# The first two files are the ones whose absence means "missing" in the summary line.
+# The first two files are a training and the test file: without either, the dataset is "missing".
 do_cifar cifar10 cifar-10-binary.tar.gz cifar-10-batches-bin cifar10_complete \
     data_batch_1.bin test_batch.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin \
     data_batch_5.bin batches.meta.txt

@@ -123,7 +123,7 @@ expect_convert_error data_converter_truncated_png "test_batch.png: the file ends
 crc=$(tail -c +13 "$TMP/ihdr" | gzip -c | tail -c 8 | head -c 4 | od -An -tx1 | tr -d ' \n')
 {
     cat "$TMP/ihdr"
-    printf "\\x${crc:6:2}\\x${crc:4:2}\\x${crc:2:2}\\x${crc:0:2}"
+    printf '%b' "\\x${crc:6:2}\\x${crc:4:2}\\x${crc:2:2}\\x${crc:0:2}"
     tail -c +34 "$PKG/test_batch.png"
 } >"$TMP/short.png"
 convert wrong_size_png "$TMP/short.png" "$PKG/test_lables.json"

@@ -126,10 +126,6 @@ int cifar10_png_read_labels(const char *path, size_t n, uint8_t *labels, cifar10
         }
     }
     c = next_token(f, &pos);
-    if (ferror(f)) {
-        fail(err, "%s: read error: %s", path, strerror(errno));
-        goto done;
-    }
     if (c != EOF) {
         fail(err, "%s: byte offset %ld: unexpected %s after the array", path, offset_of(c, pos),
              describe_char(c, shown));
@@ -141,6 +137,8 @@ int cifar10_png_read_labels(const char *path, size_t n, uint8_t *labels, cifar10
     }
     rc = 0;
 done:
+    /* getc says EOF on a read error too: whatever was reported then, the read error is the cause. */
+    if (ferror(f)) rc = fail(err, "%s: read error: %s", path, strerror(errno));
     fclose(f);
     return rc;
 }

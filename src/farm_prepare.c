@@ -97,7 +97,14 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     /* An existing results file: same grid (and data) or refused. */
     pf_store_info info;
     memset(&info, 0, sizeof info);
-    if (store_inspect(plan->output, &info, err) != 0) goto cleanup;
+    if (store_inspect(plan->output, &info, err) != 0) {
+        /* --force moves a results file of another format version aside, like one of another grid. */
+        if (!(opts->force && info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT)) goto cleanup;
+        ctx->lock = lock_acquire(plan->output, err);
+        if (ctx->lock == NULL) goto cleanup;
+        if (move_aside(plan->output, "", err) != 0) goto cleanup;
+        memset(&info, 0, sizeof info);
+    }
 
     /* Which configurations, and so which datasets, this run needs. */
     pf_results old;

@@ -31,7 +31,13 @@ void plateau_init(pf_plateau *p, double lr, int32_t patience, int32_t lr_patienc
     p->patience = patience;
     p->lr_patience = lr_patience;
     p->lr_factor = lr_factor;
-    p->min_delta_items = 1e-4 * (double)n_val;
+    p->n_val = n_val;
+}
+
+double plateau_keras_accuracy(int64_t correct, int32_t n)
+{
+    /* Keras' accuracy metric is a float32 total over a float32 count (both exact here). */
+    return (double)((float)correct / (float)n);
 }
 
 int plateau_update(pf_plateau *p, int64_t correct)
@@ -46,9 +52,11 @@ int plateau_update(pf_plateau *p, int64_t correct)
     } else if (++p->es_wait >= p->patience) {
         flags |= PF_PLATEAU_STOP;
     }
-    /* ReduceLROnPlateau(min_delta=1e-4, cooldown=0, min_lr=0): better than best + min_delta
-       improves; after lr_patience epochs without, lr *= factor and the wait starts again. */
-    if (p->lr_best < 0 || (double)correct > (double)p->lr_best + p->min_delta_items) {
+    /* ReduceLROnPlateau(min_delta=1e-4, cooldown=0, min_lr=0): Keras' np.greater(current,
+       best + min_delta) on float32 accuracies, the 1e-4 added in double; after lr_patience epochs
+       without, lr *= factor and the wait starts again. */
+    if (p->lr_best < 0 || plateau_keras_accuracy(correct, p->n_val) >
+                              plateau_keras_accuracy(p->lr_best, p->n_val) + 1e-4) {
         p->lr_best = correct;
         p->lr_wait = 0;
     } else if (++p->lr_wait >= p->lr_patience) {
@@ -96,7 +104,7 @@ pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threa
     t->cfg = *cfg;
     t->ds = ds;
     t->paired = config_stream_paired(cfg);
-    t->stream = t->paired; /* the init stream: config_stream_init once the fidelity step lands */
+    t->stream = config_stream_init(cfg);
     t->k = ds->k;
     t->n_train = n_train;
     t->n_valall = n_valall;

@@ -1,12 +1,17 @@
 /* train.h -- one configuration's training run: poisoning, the seed's recipe (Adam, early stopping,
  * ReduceLROnPlateau, best-epoch selection), metrics, and a checkpoint of the whole state.
  *
- * Randomness: stream = derive(derive(derive(job seed, dataset), subset), repeat). Initial weights
- * come from derive(stream, PF_RNG_TAG_INIT), the shuffle of epoch e from
- * derive(derive(stream, PF_RNG_TAG_SHUFFLE), e), the wrong training labels from
- * derive(stream, PF_RNG_TAG_POISON), the validation poisoning from derive(stream,
- * PF_RNG_TAG_VALPOISON). Never from percent, mode, batch size or model: the points of one curve share
- * initial weights and shuffles. */
+ * Randomness (config.h): two streams. The paired stream, derive(derive(derive(job seed, dataset),
+ * subset), repeat), gives the wrong training labels, derive(paired, PF_RNG_TAG_POISON), and the
+ * validation poisoning, derive(paired, PF_RNG_TAG_VALPOISON): poisoned sets are nested across
+ * percents. The init stream gives the initial weights, derive(init, PF_RNG_TAG_INIT), and the
+ * shuffle of epoch e, derive(derive(init, PF_RNG_TAG_SHUFFLE), e). By default the init stream
+ * depends on the configuration's identity (every PF_FIELD_STREAM field: dataset, mode, subset,
+ * model, batch size, selection, validation poisoning, repeat, percent, seed), so every point of a
+ * curve is an independent run, as in the seed; the settings that only bound or tune training
+ * (max_epochs, patience, lr_patience, lr_factor, lr, validation_items) stay out, so a capped run
+ * and the full recipe start alike. With paired_init the init stream is the paired stream: the
+ * points of a curve share initial weights and shuffles (common random numbers). */
 #ifndef POISONFARM_TRAIN_H
 #define POISONFARM_TRAIN_H
 
@@ -102,18 +107,25 @@ const uint8_t *trainer_train_labels(const pf_trainer *t);
 
 /* Checkpoints of the whole state: checkpoint.h. */
 
-/* Scripted plateau logic, exposed for tests: feeds one epoch's monitored correct count (out of
- * n_val items) and returns what happened. */
+/* Keras' callbacks on validation accuracy, exposed for tests: feeds one epoch's monitored correct
+ * count (out of n_val items) and returns what happened. EarlyStopping (min_delta 0): an epoch
+ * improves when its count is strictly greater than the best. ReduceLROnPlateau (min_delta 1e-4,
+ * cooldown 0, min_lr 0): it improves when (double)acc > (double)best + 1e-4, where acc and best
+ * are float32 accuracies (correct / n_val divided in float32), as Keras computes them; so with
+ * 10000 items one more correct image sometimes counts (980 -> 981) and sometimes does not. */
 typedef struct {
-    int64_t best_correct;   /* early stopping: best so far (strictly greater improves) */
+    int64_t best_correct;   /* early stopping: best so far */
     int32_t es_wait;        /* epochs without improvement */
-    int64_t lr_best;        /* ReduceLROnPlateau's best (improves by more than min_delta) */
+    int64_t lr_best;        /* ReduceLROnPlateau's best correct count, -1 before the first epoch */
     int32_t lr_wait;
     double lr;
     int32_t patience, lr_patience;
     double lr_factor;
-    double min_delta_items; /* 1e-4 * n_val: improvement needed in correct predictions */
+    int32_t n_val;          /* items the counts are out of */
 } pf_plateau;
+
+/* The float32 accuracy Keras reports for correct of n items, widened to double. */
+double plateau_keras_accuracy(int64_t correct, int32_t n);
 
 void plateau_init(pf_plateau *p, double lr, int32_t patience, int32_t lr_patience, double lr_factor,
                   int32_t n_val);

@@ -458,6 +458,10 @@ static void shipped_jobs_parse(void **state)
     assert_int_equal(job.configs[0].max_epochs, 100);
     assert_int_equal(job.epochs_capped, 0);
     assert_true(job.configs[0].seed == 1);
+    assert_int_equal(job.configs[0].paired_init, 0);
+    assert_int_equal(job.configs[0].mode, PF_MODE_RANDOM);
+    assert_int_equal(job.configs[40].mode, PF_MODE_BIASED);   /* the figures' two curves */
+    assert_int_equal(job.axes[PF_FIELD_mode].n, 2);
     assert_int_equal(job.configs[0].batch_size, 256);
     assert_int_equal(job.configs[0].val_items, 0);
     grid_free(&job);
@@ -466,9 +470,11 @@ static void shipped_jobs_parse(void **state)
     if (rc != 0) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
     assert_string_equal(job.name, "quick");
-    assert_int_equal(job.nconfigs, 2 * 2 * 1 * 5);
-    assert_int_equal(job.configs[0].max_epochs, 20);
-    assert_int_equal(job.epochs_capped, 1);
+    assert_int_equal(job.nconfigs, 1 * 2 * 1 * 5);
+    /* The demo runs the recipe uncapped, each point an independent run. */
+    assert_int_equal(job.configs[0].max_epochs, 100);
+    assert_int_equal(job.epochs_capped, 0);
+    assert_int_equal(job.configs[0].paired_init, 0);
     assert_int_equal(job.configs[0].subset, 1000);
     grid_free(&job);
 

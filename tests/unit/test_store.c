@@ -6,7 +6,8 @@
  *   --mpi-write FILE N     (under mpirun) every rank writes its own rows, then rank 0 checks them
  *   --mpi-endless FILE N   (under mpirun) rewrites its rows round after round until killed (60 s max);
  *                          rank 0 prints "every row written" once every rank finished round 0
- *   --verify FILE N        (serial) every "done" row must be complete and consistent */
+ *   --verify FILE N        (serial) every "done" row must be complete and consistent
+ *   --set-format FILE N    (serial) rewrites the file's format attribute (fixtures of other formats) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -794,6 +795,45 @@ static int mpi_endless(const char *path, int64_t n)
     return 0;
 }
 
+/* Rewrites the format attribute of a results file (fixtures of other formats). */
+static int set_format(const char *path, int32_t format)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) return 1;
+    hid_t a = H5Aopen(f, "poisonfarm_format", H5P_DEFAULT);
+    int bad = a < 0 || H5Awrite(a, H5T_NATIVE_INT32, &format) < 0;
+    if (a >= 0) H5Aclose(a);
+    H5Fclose(f);
+    return bad;
+}
+
+/* A file of another format version is refused with one line that says which format it holds and
+ * what to do; store_inspect still reports that format (so --force can move it aside). */
+static void inspect_other_format(void **state)
+{
+    (void)state;
+    char path[512];
+    tpath(path, sizeof path, "old.h5");
+    store_close(create_file(path, 3));
+    assert_int_equal(set_format(path, 1), 0);
+    pf_store_info info;
+    pf_error err = {0};
+    assert_int_equal(store_inspect(path, &info, &err), -1);
+    assert_int_equal(info.format, 1);
+    assert_non_null(strstr(err.msg, "results file format 1 (written by an older poisonfarm)"));
+    assert_non_null(strstr(err.msg, "--force"));
+    assert_null(strchr(err.msg, '\n'));
+    pf_results r;
+    assert_int_equal(store_load(path, &r, &err), -1);
+    assert_non_null(strstr(err.msg, "format 1"));
+    assert_int_equal(set_format(path, PF_STORE_FORMAT_CURRENT + 1), 0);
+    assert_int_equal(store_inspect(path, &info, &err), -1);
+    assert_non_null(strstr(err.msg, "a newer poisonfarm"));
+    assert_int_equal(set_format(path, PF_STORE_FORMAT_CURRENT), 0);
+    assert_int_equal(store_inspect(path, &info, &err), 0);
+    assert_int_equal(info.format, PF_STORE_FORMAT_CURRENT);
+}
+
 int main(int argc, char **argv)
 {
     pf_error init_err = {0};
@@ -812,6 +852,8 @@ int main(int argc, char **argv)
         int64_t ndone = 0;
         rc = verify_file(argv[2], atoll(argv[3]), 0, &ndone);
         printf("rows done: %lld\n", (long long)ndone);
+    } else if (argc >= 4 && strcmp(argv[1], "--set-format") == 0) {
+        rc = set_format(argv[2], (int32_t)atoi(argv[3]));
     } else {
         snprintf(tmpdir, sizeof tmpdir, "%s/pf-store.XXXXXX",
                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -828,6 +870,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(inspect_not_hdf5),
             cmocka_unit_test(inspect_foreign_hdf5),
             cmocka_unit_test(inspect_good_file),
+            cmocka_unit_test(inspect_other_format),
             cmocka_unit_test(runs_append_twice),
             cmocka_unit_test(lock_acquire_refuse_release),
             cmocka_unit_test(lock_stale_dead_pid_taken_over),

@@ -60,17 +60,37 @@ static void plateau_min_delta_10000_items(void **state)
 {
     (void)state;
     pf_plateau p;
-    plateau_init(&p, 1e-3, 100, 1, 0.1, 10000);   /* min delta = 1 item */
-    assert_int_equal(feed(&p, 9000), PF_PLATEAU_BEST);
-    /* One more correct item is better for EarlyStopping but not by more than 1e-4 * 10000. */
-    assert_int_equal(feed(&p, 9001), PF_PLATEAU_BEST | PF_PLATEAU_LR);
+    /* Keras compares float32 accuracies: (double)(981f / 10000f) > (double)(980f / 10000f) + 1e-4
+     * holds, so one more correct image out of 10000 counts here ... */
+    plateau_init(&p, 1e-3, 100, 1, 0.1, 10000);
+    assert_int_equal(feed(&p, 980), PF_PLATEAU_BEST);
+    assert_int_equal(feed(&p, 981), PF_PLATEAU_BEST);          /* no reduction: it improved */
+    assert_int_equal(p.lr_best, 981);
+    assert_true(p.lr == 1e-3);
+    /* ... but not from 9003 to 9004, nor from 100 to 101: better for EarlyStopping (strictly
+     * greater) yet no improvement for ReduceLROnPlateau, which then reduces (lr_patience 1). */
+    plateau_init(&p, 1e-3, 100, 1, 0.1, 10000);
+    assert_int_equal(feed(&p, 9003), PF_PLATEAU_BEST);
+    assert_int_equal(feed(&p, 9004), PF_PLATEAU_BEST | PF_PLATEAU_LR);
     assert_true(fabs(p.lr - 1e-4) < 1e-15);
-    assert_int_equal(p.lr_best, 9000);
-    /* Two more than the plateau's best (9000) improve it. */
-    assert_int_equal(feed(&p, 9002), PF_PLATEAU_BEST);
-    assert_int_equal(p.lr_best, 9002);
-    assert_int_equal(p.lr_wait, 0);
-    assert_true(fabs(p.lr - 1e-4) < 1e-15);
+    assert_int_equal(p.lr_best, 9003);
+    assert_int_equal(feed(&p, 9005), PF_PLATEAU_BEST);         /* two more than 9003 always count */
+    assert_int_equal(p.lr_best, 9005);
+    plateau_init(&p, 1e-3, 100, 1, 0.1, 10000);
+    assert_int_equal(feed(&p, 100), PF_PLATEAU_BEST);
+    assert_int_equal(feed(&p, 101), PF_PLATEAU_BEST | PF_PLATEAU_LR);
+    /* Over every count: one more image counts for about 65 % of them, two more always. */
+    int one = 0;
+    for (int64_t c = 0; c + 2 <= 10000; c++) {
+        plateau_init(&p, 1e-3, 100, 1, 0.1, 10000);
+        feed(&p, c);
+        one += (feed(&p, c + 1) & PF_PLATEAU_LR) == 0;
+        plateau_init(&p, 1e-3, 100, 1, 0.1, 10000);
+        feed(&p, c);
+        assert_int_equal(feed(&p, c + 2) & PF_PLATEAU_LR, 0);
+    }
+    assert_int_equal(one, 6543);
+    assert_true(plateau_keras_accuracy(981, 10000) == (double)(981.0f / 10000.0f));
 }
 
 static void plateau_min_delta_5000_items(void **state)
@@ -519,6 +539,50 @@ static void divergence_stops_cleanly(void **state)
     synth_free(&ds);
 }
 
+/* Initial weights: every point of a curve its own by default, shared with paired_init; the
+ * settings that only bound or tune training never change them. */
+static void init_streams_independent_or_paired(void **state)
+{
+    (void)state;
+    pf_dataset ds;
+    synth_dataset(&ds, 128, 64);
+    pf_config a;
+    small_config(&a);
+    pf_config b = a, capped = a, other_mode = a;
+    b.percent = 20;
+    capped.max_epochs = 2;
+    capped.patience = 3;
+    capped.lr = 0.002;
+    capped.val_items = 32;
+    other_mode.mode = PF_MODE_BIASED;
+    pf_trainer *ta = make(&a, &ds, 1), *tb = make(&b, &ds, 1), *tc = make(&capped, &ds, 1),
+               *tm = make(&other_mode, &ds, 1);
+    size_t bytes = trainer_param_count(ta) * sizeof(float);
+    assert_true(memcmp(trainer_params(ta), trainer_params(tb), bytes) != 0);
+    assert_true(memcmp(trainer_params(ta), trainer_params(tm), bytes) != 0);
+    assert_memory_equal(trainer_params(ta), trainer_params(tc), bytes);
+    trainer_free(tb);
+    trainer_free(tm);
+    /* paired_init: percents and modes share the initial weights (and the poisoned labels stay
+     * nested either way). */
+    a.paired_init = b.paired_init = other_mode.paired_init = 1;
+    pf_trainer *pa = make(&a, &ds, 1), *pb = make(&b, &ds, 1), *pm = make(&other_mode, &ds, 1);
+    assert_memory_equal(trainer_params(pa), trainer_params(pb), bytes);
+    assert_memory_equal(trainer_params(pa), trainer_params(pm), bytes);
+    assert_true(memcmp(trainer_params(pa), trainer_params(ta), bytes) != 0);
+    const uint8_t *la = trainer_train_labels(ta), *lb = trainer_train_labels(pb);
+    int32_t n = trainer_result(ta)->n_train;
+    int64_t m = trainer_result(pb)->n_poisoned;
+    for (int32_t i = n - (int32_t)m; i < n; i++) assert_int_not_equal(lb[i], ds.train.labels[i]);
+    for (int32_t i = 0; i < n - (int32_t)m; i++) assert_int_equal(lb[i], la[i]);
+    trainer_free(ta);
+    trainer_free(tc);
+    trainer_free(pa);
+    trainer_free(pb);
+    trainer_free(pm);
+    synth_free(&ds);
+}
+
 static void poison_split_and_validation_bookkeeping(void **state)
 {
     (void)state;
@@ -545,14 +609,6 @@ static void poison_split_and_validation_bookkeeping(void **state)
     assert_int_equal(total, 50);
     trainer_free(t);
 
-    /* The random streams do not depend on the percent: the same initial weights. */
-    pf_config c0 = cfg, c1 = cfg;
-    c0.percent = 0;
-    c1.percent = 40;
-    pf_trainer *t0 = make(&c0, &ds, 1), *t1 = make(&c1, &ds, 1);
-    assert_memory_equal(trainer_params(t0), trainer_params(t1), trainer_param_count(t0) * sizeof(float));
-    trainer_free(t0);
-    trainer_free(t1);
     synth_free(&ds);
 }
 
@@ -657,6 +713,7 @@ int main(void)
         cmocka_unit_test(bad_checkpoints_are_rejected),
         cmocka_unit_test(stop_flag_discards_the_epoch),
         cmocka_unit_test(divergence_stops_cleanly),
+        cmocka_unit_test(init_streams_independent_or_paired),
         cmocka_unit_test(poison_split_and_validation_bookkeeping),
         cmocka_unit_test(mnist_1000_clean_learns),
         cmocka_unit_test(mnist_1000_all_poisoned_stays_low),

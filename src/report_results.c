@@ -61,7 +61,7 @@ static int fig_main(rp_ctx *x, int32_t subset, pf_error *err)
             snprintf(s->title, sizeof s->title, "%s %s", dataset_name((pf_dataset_id)k.dataset),
                      poison_mode_name((pf_mode)k.mode));
             s->color = rp_dataset_color(k.dataset);
-            s->dash = k.mode == PF_MODE_RANDOM ? 1 : 2;
+            s->dash = 1 + (int)k.mode;   /* a dash type per mode: random solid */
         }
     snprintf(fig.name, sizeof fig.name, "accuracy_%s", label);
     snprintf(fig.title, sizeof fig.title, "Best validation accuracy vs labels poisoned (%s training %s)",

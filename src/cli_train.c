@@ -62,11 +62,17 @@ static void usage(FILE *out)
     for (int f = 0; f < PF_NFIELDS; f++) {
         const pf_field *d = &pf_config_fields[f];
         char opt[64], val[64], what[160];
+        if (d->cli == NULL) continue; /* derived: computed, not given */
         if (d->kind == PF_FK_BOOL)
             snprintf(opt, sizeof opt, "--%s[=false]", d->cli);
         else
-            snprintf(opt, sizeof opt, "--%s %s", d->cli, d->kind == PF_FK_ENUM ? "NAME" : d->kind == PF_FK_F64 ? "X" : "N");
+            snprintf(opt, sizeof opt, "--%s %s", d->cli,
+                     d->kind == PF_FK_ENUM  ? "NAME"
+                     : d->kind == PF_FK_F64 ? "X"
+                     : d->kind == PF_FK_STR ? "PATH"
+                                            : "N");
         config_format_value(&def, f, val, sizeof val);
+        if (d->kind == PF_FK_STR && val[0] == '\0') snprintf(val, sizeof val, "none");
         if (d->kind == PF_FK_ENUM) {
             size_t len = (size_t)snprintf(what, sizeof what, "%s:", d->help);
             for (int e = 0; e < d->enum_count && len < sizeof what; e++)
@@ -309,9 +315,11 @@ int cmd_train(int argc, char **argv)
     struct option opts[PF_NFIELDS + 8];
     int no = 0;
     for (int f = 0; f < PF_NFIELDS; f++)
-        opts[no++] = (struct option){pf_config_fields[f].cli,
-                                     pf_config_fields[f].kind == PF_FK_BOOL ? optional_argument : required_argument,
-                                     NULL, f};
+        if (pf_config_fields[f].cli != NULL)
+            opts[no++] = (struct option){pf_config_fields[f].cli,
+                                         pf_config_fields[f].kind == PF_FK_BOOL ? optional_argument
+                                                                                : required_argument,
+                                         NULL, f};
     opts[no++] = (struct option){"threads", required_argument, NULL, O_THREADS};
     opts[no++] = (struct option){"data-dir", required_argument, NULL, O_DATADIR};
     opts[no++] = (struct option){"quiet", no_argument, NULL, O_QUIET};
@@ -386,8 +394,14 @@ int cmd_train(int argc, char **argv)
     char why[512];
     if (config_validate(&cfg, &bad, why, sizeof why) != 0) {
         char msg[640];
-        snprintf(msg, sizeof msg, "--%s %s", pf_config_fields[bad].cli, why);
+        const pf_field *d = &pf_config_fields[bad];
+        snprintf(msg, sizeof msg, "%s%s %s", d->cli ? "--" : "", d->cli ? d->cli : d->name, why);
         return bad_usage("%s", msg);
+    }
+    pf_error err = {0};
+    if (config_derive(&cfg, &err) != 0) {
+        cli_error("%s", err.msg);
+        return PF_EXIT_USAGE;
     }
     return train_and_report(&cfg, threads, data_dir_arg, quiet, NULL);
 }

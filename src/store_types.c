@@ -95,6 +95,7 @@ void store_types_create(pf_store_types *t)
      * the farm knows of it before training. */
     member cfg[PF_NFIELDS + 3];
     int ncfg = 0;
+    hid_t cfg_str = str_type(PF_CONFIG_STR_LEN);
     cfg[ncfg++] = (member){"id", CFG(id), I64, I64F};
     for (int f = 0; f < PF_NFIELDS; f++) {
         const pf_field *d = &pf_config_fields[f];
@@ -107,11 +108,13 @@ void store_types_create(pf_store_types *t)
         case PF_FK_I32: m->mem = I32, m->file = I32F; break;
         case PF_FK_U64: m->mem = H5T_NATIVE_UINT64, m->file = H5T_STD_U64LE; break;
         case PF_FK_F64: m->mem = F64, m->file = F64F; break;
+        case PF_FK_STR: m->mem = cfg_str, m->file = cfg_str; break;
         }
     }
     cfg[ncfg++] = (member){"k", CFG(k), I32, I32F};
     cfg[ncfg++] = (member){"n_train", CFG(n_train), I32, I32F};
     compound(cfg, ncfg, sizeof(pf_store_config), &t->cfg_mem, &t->cfg_file);
+    PF_H5_CHECK(H5Tclose(cfg_str));
 
     hid_t host = str_type(PF_HOST_LEN), reason = str_type(PF_REASON_LEN);
     const member row[] = {

@@ -3,6 +3,7 @@
  * history, end-of-run metrics, and a checkpoint of the whole state (save / restore). */
 #include "poisonfarm/train.h"
 
+#include "poisonfarm/labelfile.h"
 #include "poisonfarm/rng.h"
 #include "train_internal.h"
 
@@ -100,6 +101,27 @@ pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threa
         return pf_error_set(err, PF_ERR_USAGE, "selection split needs at least 2 validation items"),
                NULL;
 
+    /* Mode file: the labels come from the file the configuration recorded, read here again (on
+     * whichever node trains it) and checked to be the same content. */
+    pf_label_file lf = {0};
+    if (cfg->mode == PF_MODE_FILE) {
+        char have[17], want[17];
+        if (label_file_read(cfg->label_file, ds->k, &lf, err) != 0) return NULL;
+        if (lf.hash != cfg->label_file_hash) {
+            pf_error_set(err, PF_ERR_CORRUPT,
+                         "%s: the label file changed since the configuration was made (its SHA-256 "
+                         "starts %s, the configuration recorded %s)",
+                         cfg->label_file, label_file_hash_hex(lf.hash, have),
+                         label_file_hash_hex(cfg->label_file_hash, want));
+            label_file_free(&lf);
+            return NULL;
+        }
+        if (label_file_check_count(&lf, cfg->label_file, n_train, err) != 0) {
+            label_file_free(&lf);
+            return NULL;
+        }
+    }
+
     pf_trainer *t = pf_calloc(1, sizeof *t);
     t->cfg = *cfg;
     t->ds = ds;
@@ -112,14 +134,17 @@ pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threa
     t->n_report = n_valall - t->n_watch;
 
     t->labels = pf_malloc((size_t)n_train);
-    int64_t n_poisoned = poison_apply(t->labels, ds->train.labels, n_train, t->k, cfg->percent,
-                                      cfg->mode, rng_derive(t->paired, PF_RNG_TAG_POISON));
+    pf_noise nz;
+    poison_noise_init(&nz, cfg->mode, ds->id, t->k, rng_derive(t->paired, PF_RNG_TAG_POISON), lf.labels,
+                      lf.n);
+    int64_t n_poisoned = poison_apply(t->labels, ds->train.labels, n_train, cfg->percent, &nz);
+    label_file_free(&lf);
     int64_t n_val_poisoned = 0;
     if (cfg->poison_validation) {
         t->val_poisoned = pf_malloc((size_t)n_valall);
-        n_val_poisoned = poison_apply_scattered(t->val_poisoned, NULL, ds->test.labels, n_valall, t->k,
-                                                cfg->percent, cfg->mode,
-                                                rng_derive(t->paired, PF_RNG_TAG_VALPOISON));
+        poison_noise_init(&nz, cfg->mode, ds->id, t->k, rng_derive(t->paired, PF_RNG_TAG_VALPOISON), NULL, 0);
+        n_val_poisoned = poison_apply_scattered(t->val_poisoned, NULL, ds->test.labels, n_valall,
+                                                cfg->percent, &nz);
     }
 
     t->model = model_create(cfg->model, ds->c, ds->h, ds->w, t->k, cfg->batch_size);
@@ -253,8 +278,9 @@ static void update_confusion(pf_trainer *t)
 }
 
 /* End of training: how much of the poison the best model learned, on the poisoned training items
- * (the last n_poisoned of the subset). The current parameters are kept. Calls on_batch between
- * batches (up to a whole training set's worth of them), but never stops: the epoch is complete. */
+ * (those whose label was changed, among the last items: asymmetric and file may leave some). The
+ * current parameters are kept. Calls on_batch between batches (up to a whole training set's worth
+ * of them), but never stops: the epoch is complete. */
 static void finish(pf_trainer *t, const pf_train_hooks *hooks)
 {
     pf_result *r = &t->res;
@@ -266,7 +292,7 @@ static void finish(pf_trainer *t, const pf_train_hooks *hooks)
     memcpy(t->snap, params, n * sizeof(float));
     memcpy(params, t->best_params, n * sizeof(float));
     const int32_t bs = t->cfg.batch_size;
-    int32_t first = t->n_train - (int32_t)r->n_poisoned;
+    int32_t first = t->n_train - (int32_t)poison_count(t->n_train, t->cfg.percent);
     int64_t as_poison = 0, as_true = 0;
     /* Once per run, not per batch. */
     int32_t *pred = pf_malloc((size_t)bs * sizeof(int32_t));
@@ -275,6 +301,7 @@ static void finish(pf_trainer *t, const pf_train_hooks *hooks)
         pf_batch b = {t->ds->train.images, NULL, NULL, b0, nb};
         model_eval_batch(t->model, &b, pred);
         for (int32_t j = 0; j < nb; j++) {
+            if (t->labels[b0 + j] == t->ds->train.labels[b0 + j]) continue;
             as_poison += pred[j] == (int32_t)t->labels[b0 + j];
             as_true += pred[j] == (int32_t)t->ds->train.labels[b0 + j];
         }

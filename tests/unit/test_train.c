@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "poisonfarm/data.h"
+#include "poisonfarm/labelfile.h"
+#include "poisonfarm/nn.h"
 #include "poisonfarm/poison.h"
 #include "poisonfarm/rng.h"
 #include "poisonfarm/checkpoint.h"
@@ -428,10 +430,19 @@ static void bad_checkpoints_are_rejected(void **state)
     trainer_free(o);
 
     /* Every field of the configuration is in the checkpoint's record: each one changed alone
-     * makes the checkpoint another configuration's, and the message names that field. */
+     * makes the checkpoint another configuration's, and the message names that field. A field
+     * that cannot change alone (a label file without mode file, a hash without a label file) is
+     * covered by mode_file_in_the_trainer. */
     for (int fi = 0; fi < PF_NFIELDS; fi++) {
         pf_config c2 = cfg;
         field_perturb(&c2, fi);
+        int bad_field = -1;
+        char why[512];
+        if (config_validate(&c2, &bad_field, why, sizeof why) != 0) {
+            assert_true(fi == PF_FIELD_label_file || fi == PF_FIELD_label_file_hash);
+            assert_int_equal(bad_field, fi);
+            continue;
+        }
         pf_dataset ds2;
         synth_dataset_of(&ds2, c2.dataset, 128, 64);
         pf_trainer *t2 = make(&c2, &ds2, 1);
@@ -610,6 +621,103 @@ static void poison_split_and_validation_bookkeeping(void **state)
     synth_free(&ds);
 }
 
+
+
+
+/* mode file: the last items take the file's labels; the file is checked again by the trainer (its
+ * content must be the one recorded), and a short file or a bad label is refused with its line. */
+static void mode_file_in_the_trainer(void **state)
+{
+    (void)state;
+    pf_dataset ds;
+    synth_dataset(&ds, 128, 64);
+    char path[200], other[200], ckpt[512];
+    tmp_path(path, sizeof path, "labels.txt");
+    tmp_path(other, sizeof other, "labels2.txt");
+    tmp_path(ckpt, sizeof ckpt, "file.ckpt");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "# test labels: the true label + 3\n");
+    for (int i = 0; i < 128; i++) fprintf(f, "%d\n", (ds.train.labels[i] + 3) % 10);
+    fclose(f);
+    pf_config cfg;
+    small_config(&cfg);
+    cfg.mode = PF_MODE_FILE;
+    cfg.subset = 128;
+    cfg.percent = 25;
+    cfg.max_epochs = 1;
+    snprintf(cfg.label_file, sizeof cfg.label_file, "%s", path);
+    pf_error err = {0};
+    /* The validator: mode file needs the file, the hash needs the file, the file needs mode file,
+     * and mode file poisons no validation labels. */
+    pf_config nofile = cfg;
+    nofile.label_file[0] = '\0';
+    assert_int_equal(config_check(&nofile, &err), -1);
+    assert_non_null(strstr(err.msg, "mode: file needs a label file"));
+    nofile.mode = PF_MODE_RANDOM;
+    nofile.label_file_hash = 5;
+    assert_int_equal(config_check(&nofile, &err), -1);
+    assert_non_null(strstr(err.msg, "label_file_hash: is set but there is no label file"));
+    pf_config random = cfg;
+    random.mode = PF_MODE_RANDOM;
+    assert_int_equal(config_check(&random, &err), -1);
+    assert_non_null(strstr(err.msg, "label_file: only mode file reads a label file"));
+    pf_config pv = cfg;
+    pv.poison_validation = 1;
+    assert_int_equal(config_check(&pv, &err), -1);
+    assert_non_null(strstr(err.msg, "poison_validation"));
+    assert_int_equal(config_check(&cfg, &err), 0);
+
+    /* The hash is derived from the file; without it the trainer refuses the file as changed. */
+    assert_null(trainer_create(&cfg, &ds, 1, &err));
+    assert_non_null(strstr(err.msg, "the label file changed"));
+    assert_int_equal(config_derive(&cfg, &err), 0);
+    assert_true(cfg.label_file_hash != 0);
+    pf_trainer *t = make(&cfg, &ds, 1);
+    const pf_result *r = trainer_result(t);
+    const uint8_t *l = trainer_train_labels(t);
+    assert_int_equal(r->n_poisoned, 32);
+    for (int i = 0; i < 96; i++) assert_int_equal(l[i], ds.train.labels[i]);
+    for (int i = 96; i < 128; i++) assert_int_equal(l[i], (ds.train.labels[i] + 3) % 10);
+    assert_int_equal(trainer_run(t, NULL), 1);
+    assert_int_equal(checkpoint_save(t, ckpt, &err), 0);
+    trainer_free(t);
+
+    /* Another file of the same length: another configuration (label_file differs first). */
+    f = fopen(other, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 128; i++) fprintf(f, "%d\n", (ds.train.labels[i] + 1) % 10);
+    fclose(f);
+    pf_config c2 = cfg;
+    snprintf(c2.label_file, sizeof c2.label_file, "%s", other);
+    assert_int_equal(config_derive(&c2, &err), 0);
+    assert_true(c2.label_file_hash != cfg.label_file_hash);
+    t = make(&c2, &ds, 1);
+    assert_int_equal(checkpoint_restore(t, ckpt, &err), -1);
+    assert_non_null(strstr(err.msg, "another configuration (label_file differs)"));
+    trainer_free(t);
+    /* The same path with other content since: refused on every node that trains it. */
+    rename(other, path);
+    assert_null(trainer_create(&cfg, &ds, 1, &err));
+    assert_non_null(strstr(err.msg, "the label file changed since the configuration was made"));
+    /* A file with too few labels, or a label beyond the classes, names its line. */
+    f = fopen(path, "w");
+    for (int i = 0; i < 100; i++) fprintf(f, "1\n");
+    fclose(f);
+    assert_int_equal(config_derive(&cfg, &err), -1);
+    assert_non_null(strstr(err.msg, ":101: the file ends after 100 labels, but 128 training items are used"));
+    f = fopen(path, "w");
+    for (int i = 0; i < 128; i++) fprintf(f, "%d\n", i == 40 ? 10 : 1);
+    fclose(f);
+    assert_int_equal(config_derive(&cfg, &err), -1);
+    assert_non_null(strstr(err.msg, ":41: label 10 is outside 0..9"));
+    assert_null(trainer_create(&cfg, &ds, 1, &err));
+    assert_non_null(strstr(err.msg, ":41: label 10 is outside 0..9"));
+    unlink(path);
+    unlink(ckpt);
+    synth_free(&ds);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Learning on real MNIST: the first 1000 training items. These two tests take most of the binary's
  * time (validation dominates an epoch of a 1000-item subset). */
@@ -713,6 +821,7 @@ int main(void)
         cmocka_unit_test(divergence_stops_cleanly),
         cmocka_unit_test(init_streams_independent_or_paired),
         cmocka_unit_test(poison_split_and_validation_bookkeeping),
+        cmocka_unit_test(mode_file_in_the_trainer),
         cmocka_unit_test(mnist_1000_clean_learns),
         cmocka_unit_test(mnist_1000_all_poisoned_stays_low),
     };

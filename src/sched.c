@@ -401,8 +401,16 @@ static void fill_row(pf_store_row *row, const pf_result *res, int rank, const ch
     row->epochs = res->epochs;
     row->n_poisoned = res->n_poisoned;
     row->n_val_poisoned = res->n_val_poisoned;
+    row->noise_rate = res->noise_rate;
     row->learned_poison = res->learned_poison;
     row->learned_true = res->learned_true;
+    row->detect_auroc = res->detect.auroc;
+    row->detect_precision = res->detect.precision;
+    row->detect_recall = res->detect.recall;
+    row->detect_top1 = res->detect.top[0];
+    row->detect_top5 = res->detect.top[1];
+    row->detect_top10 = res->detect.top[2];
+    row->detect_flagged = res->best_epoch >= 0 ? res->detect.flagged : -1;
     row->train_seconds = res->train_seconds;
     row->rank = rank;
     snprintf(row->host, sizeof row->host, "%s", host);
@@ -441,8 +449,10 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
         row.stop = PF_STOP_NONE;
         row.best_val_acc = row.final_val_acc = row.heldout_acc = row.poisoned_val_acc = NAN;
         row.learned_poison = row.learned_true = row.train_seconds = NAN;
+        row.noise_rate = row.detect_auroc = row.detect_precision = row.detect_recall = NAN;
+        row.detect_top1 = row.detect_top5 = row.detect_top10 = NAN;
         row.best_epoch = row.epochs = -1;
-        row.n_poisoned = row.n_val_poisoned = -1;
+        row.n_poisoned = row.n_val_poisoned = row.detect_flagged = -1;
         row.rank = st->rank;
         snprintf(row.host, sizeof row.host, "%s", st->host);
         (void)pf_snprintf(row.reason, sizeof row.reason, "%s", err.msg); /* truncated if long */

@@ -27,7 +27,7 @@ struct pf_store {
     int rank;
     hid_t file;
     hid_t dxpl;                        /* independent transfers */
-    hid_t configs, results, confusion, runs;
+    hid_t configs, results, confusion, transitions, suspects, runs;
     hid_t history_group, history[PF_STORE_NHIST];
     pf_store_types types;
     int64_t n;
@@ -35,7 +35,8 @@ struct pf_store {
     int32_t *k;                        /* (n) classes of each configuration */
     int32_t *epochs;                   /* (n) max_epochs of each configuration */
     double *hrow;                      /* (max_epochs) one history row */
-    int32_t *crow;                     /* (kmax, kmax) one confusion slab */
+    int32_t *crow;                     /* (kmax, kmax) one confusion or transitions slab */
+    pf_suspect srow[PF_SUSPECTS];      /* one /suspects row */
 };
 
 /* The string root attributes, in the order written. */
@@ -267,6 +268,14 @@ pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *c
     dcpl = contiguous_dcpl(H5T_NATIVE_INT32, &zero);
     hsize_t dc[3] = {(hsize_t)n, (hsize_t)s->kmax, (hsize_t)s->kmax};
     s->confusion = create_dataset(s->file, "confusion", H5T_STD_I32LE, 3, dc, dcpl);
+    s->transitions = create_dataset(s->file, "transitions", H5T_STD_I32LE, 3, dc, dcpl);
+    PF_H5_CHECK(H5Pclose(dcpl));
+
+    pf_suspect sus_fill;
+    detect_suspects_clear(&sus_fill, 1);
+    dcpl = contiguous_dcpl(t->susp_mem, &sus_fill);
+    hsize_t ds2[2] = {(hsize_t)n, PF_SUSPECTS};
+    s->suspects = create_dataset(s->file, "suspects", t->susp_file, 2, ds2, dcpl);
     PF_H5_CHECK(H5Pclose(dcpl));
 
     /* /runs grows at each clean end: chunked and unlimited, no filters (parallel HDF5 writes
@@ -309,6 +318,8 @@ pf_store *store_open(MPI_Comm comm, const char *path)
     s->configs = PF_H5_CHECK(H5Dopen2(s->file, "configs", H5P_DEFAULT));
     s->results = PF_H5_CHECK(H5Dopen2(s->file, "results", H5P_DEFAULT));
     s->confusion = PF_H5_CHECK(H5Dopen2(s->file, "confusion", H5P_DEFAULT));
+    s->transitions = PF_H5_CHECK(H5Dopen2(s->file, "transitions", H5P_DEFAULT));
+    s->suspects = PF_H5_CHECK(H5Dopen2(s->file, "suspects", H5P_DEFAULT));
     s->runs = PF_H5_CHECK(H5Dopen2(s->file, "runs", H5P_DEFAULT));
     s->history_group = PF_H5_CHECK(H5Gopen2(s->file, "history", H5P_DEFAULT));
     for (int h = 0; h < PF_STORE_NHIST; h++)
@@ -372,7 +383,21 @@ static void write_row(pf_store *s, hid_t dset, hid_t mem_type, int64_t id, const
     PF_H5_CHECK(H5Sclose(fsp));
 }
 
-/* History rows (NaN where res has none) and the confusion slab (zero outside the row's K). */
+/* A (k, k) matrix of res into a (kmax, kmax) slab of dset (zero outside k; all zero without m). */
+static void write_matrix(pf_store *s, hid_t dset, int64_t id, const int32_t *m, int k)
+{
+    const size_t km = (size_t)s->kmax;
+    memset(s->crow, 0, km * km * sizeof *s->crow);
+    if (m != NULL) {
+        PF_ASSERT(k >= 1 && k <= s->kmax);
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) s->crow[(size_t)i * km + (size_t)j] = m[(size_t)i * (size_t)k + (size_t)j];
+    }
+    write_row(s, dset, H5T_NATIVE_INT32, id, s->crow);
+}
+
+/* History rows (NaN where res has none), the confusion and transition slabs (zero outside the
+ * row's K) and the suspects (empty entries without res). */
 static void write_history_confusion(pf_store *s, int64_t id, const pf_result *res)
 {
     const double *src[PF_STORE_NHIST] = {NULL};
@@ -389,15 +414,13 @@ static void write_history_confusion(pf_store *s, int64_t id, const pf_result *re
             s->hrow[e] = (src[h] != NULL && e < s->epochs[id]) ? src[h][e] : NAN;
         write_row(s, s->history[h], H5T_NATIVE_DOUBLE, id, s->hrow);
     }
-    const size_t km = (size_t)s->kmax;
-    memset(s->crow, 0, km * km * sizeof *s->crow);
-    if (res != NULL && res->confusion != NULL) {
-        PF_ASSERT(res->k >= 1 && res->k <= s->kmax);
-        for (int i = 0; i < res->k; i++)
-            for (int j = 0; j < res->k; j++)
-                s->crow[(size_t)i * km + (size_t)j] = res->confusion[(size_t)i * (size_t)res->k + (size_t)j];
-    }
-    write_row(s, s->confusion, H5T_NATIVE_INT32, id, s->crow);
+    write_matrix(s, s->confusion, id, res != NULL ? res->confusion : NULL, res != NULL ? res->k : 0);
+    write_matrix(s, s->transitions, id, res != NULL ? res->transitions : NULL, res != NULL ? res->k : 0);
+    if (res != NULL)
+        memcpy(s->srow, res->suspects, sizeof s->srow);
+    else
+        detect_suspects_clear(s->srow, PF_SUSPECTS);
+    write_row(s, s->suspects, s->types.susp_mem, id, s->srow);
 }
 
 void store_write_running(pf_store *s, int64_t id, int32_t rank, const char *host)
@@ -463,6 +486,8 @@ void store_close(pf_store *s)
     PF_H5_CHECK(H5Dclose(s->configs));
     PF_H5_CHECK(H5Dclose(s->results));
     PF_H5_CHECK(H5Dclose(s->confusion));
+    PF_H5_CHECK(H5Dclose(s->transitions));
+    PF_H5_CHECK(H5Dclose(s->suspects));
     PF_H5_CHECK(H5Dclose(s->runs));
     PF_H5_CHECK(H5Fclose(s->file));
     PF_H5_CHECK(H5Pclose(s->dxpl));

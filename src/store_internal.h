@@ -11,7 +11,8 @@
 /* The results file's format version: every change to its layout or enums bumps it (CHANGELOG.md).
  * 1: first release. 2: /configs follows the configuration field table (config.h) and gains
  * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw.
- * 4: the modes pairflip, asymmetric and file; /configs gains label_file and label_file_hash. */
+ * 4: the modes pairflip, asymmetric and file; /configs gains label_file and label_file_hash;
+ * /results gains noise_rate and the detection measures; /transitions and /suspects. */
 #define PF_STORE_FORMAT 4
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
@@ -25,6 +26,7 @@ typedef struct {
     hid_t row_metrics_mem;            /* every /results member but status */
     hid_t row_status_mem;             /* status alone, from a pf_status */
     hid_t run_mem, run_file;          /* /runs row <-> pf_store_run */
+    hid_t susp_mem, susp_file;        /* /suspects element <-> pf_suspect */
     hid_t enums[32];                  /* the enum types, closed with the rest */
     int nenums;
 } pf_store_types;

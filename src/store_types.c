@@ -79,6 +79,7 @@ static void compound(const member *m, int n, size_t memsize, hid_t *mem, hid_t *
 #define CFG(f) offsetof(pf_store_config, f)
 #define ROW(f) offsetof(pf_store_row, f)
 #define RUN(f) offsetof(pf_store_run, f)
+#define SUS(f) offsetof(pf_suspect, f)
 
 void store_types_create(pf_store_types *t)
 {
@@ -128,8 +129,16 @@ void store_types_create(pf_store_types *t)
         {"epochs", ROW(epochs), I32, I32F},
         {"n_poisoned", ROW(n_poisoned), I64, I64F},
         {"n_val_poisoned", ROW(n_val_poisoned), I64, I64F},
+        {"noise_rate", ROW(noise_rate), F64, F64F},
         {"learned_poison", ROW(learned_poison), F64, F64F},
         {"learned_true", ROW(learned_true), F64, F64F},
+        {"detect_auroc", ROW(detect_auroc), F64, F64F},
+        {"detect_precision", ROW(detect_precision), F64, F64F},
+        {"detect_recall", ROW(detect_recall), F64, F64F},
+        {"detect_top1", ROW(detect_top1), F64, F64F},
+        {"detect_top5", ROW(detect_top5), F64, F64F},
+        {"detect_top10", ROW(detect_top10), F64, F64F},
+        {"detect_flagged", ROW(detect_flagged), I64, I64F},
         {"train_seconds", ROW(train_seconds), F64, F64F},
         {"rank", ROW(rank), I32, I32F},
         {"host", ROW(host), host, host},
@@ -155,6 +164,14 @@ void store_types_create(pf_store_types *t)
     };
     compound(run, (int)(sizeof run / sizeof run[0]), sizeof(pf_store_run), &t->run_mem,
              &t->run_file);
+    const member sus[] = {
+        {"item", SUS(item), I32, I32F},
+        {"given_label", SUS(given), I32, I32F},
+        {"true_label", SUS(truth), I32, I32F},
+        {"predicted", SUS(predicted), I32, I32F},
+        {"log_prob", SUS(log_prob), F64, F64F},
+    };
+    compound(sus, (int)(sizeof sus / sizeof sus[0]), sizeof(pf_suspect), &t->susp_mem, &t->susp_file);
     /* Compound members hold copies of their types: the string types can go now. */
     PF_H5_CHECK(H5Tclose(host));
     PF_H5_CHECK(H5Tclose(reason));
@@ -165,7 +182,7 @@ void store_types_create(pf_store_types *t)
 void store_types_close(pf_store_types *t)
 {
     hid_t all[] = {t->cfg_mem, t->cfg_file, t->row_mem, t->row_file, t->row_metrics_mem,
-                   t->row_status_mem, t->run_mem, t->run_file};
+                   t->row_status_mem, t->run_mem, t->run_file, t->susp_mem, t->susp_file};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i] > 0) H5Tclose(all[i]);
     for (int i = 0; i < t->nenums; i++) H5Tclose(t->enums[i]);
@@ -180,7 +197,11 @@ void store_row_pending(pf_store_row *row)
     row->best_val_acc = row->final_val_acc = row->heldout_acc = row->poisoned_val_acc = NAN;
     row->best_epoch = row->epochs = -1;
     row->n_poisoned = row->n_val_poisoned = -1;
+    row->noise_rate = NAN;
     row->learned_poison = row->learned_true = row->train_seconds = NAN;
+    row->detect_auroc = row->detect_precision = row->detect_recall = NAN;
+    row->detect_top1 = row->detect_top5 = row->detect_top10 = NAN;
+    row->detect_flagged = -1;
     row->rank = -1;
 }
 

@@ -1,9 +1,9 @@
 /* store.h -- the results file: one parallel HDF5 file (MPI-IO) shared by every rank.
  *
- * Layout (README "Results file"): /configs and /results compound tables (one row per
+ * Layout (docs/results-format.md): /configs and /results compound tables (one row per
  * configuration, enums for names), /history/{train_loss,train_acc,val_loss,val_acc,lr,
- * epoch_seconds} [configs x max_epochs], /confusion [configs x Kmax x Kmax] int32, /runs log, root
- * attributes (provenance, job text, fingerprint, file id). Everything is created collectively at
+ * epoch_seconds} [configs x max_epochs], /confusion and /transitions [configs x Kmax x Kmax]
+ * int32, /suspects [configs x PF_SUSPECTS] compound, /runs log, root attributes (provenance, job text, fingerprint, file id). Everything is created collectively at
  * start, contiguous, allocated early with explicit fill values, and flushed once; during the run a
  * rank writes only raw rows of its own configurations with independent I/O, the status last, so the
  * file stays readable and resumable after kill -9 (HPC-NOTES.md). HDF5's automatic error printing
@@ -48,7 +48,13 @@ typedef struct {
     double best_val_acc, final_val_acc, heldout_acc, poisoned_val_acc;   /* fractions / NaN */
     int32_t best_epoch, epochs;                                          /* -1 when n/a */
     int64_t n_poisoned, n_val_poisoned;
+    double noise_rate;                                                   /* n_poisoned / n_train */
     double learned_poison, learned_true;
+    /* Detection at the best epoch (train.h, detect.h): NaN when nothing was poisoned or the run
+     * has no best epoch; detect_flagged -1 when not measured. */
+    double detect_auroc, detect_precision, detect_recall;
+    double detect_top1, detect_top5, detect_top10;
+    int64_t detect_flagged;
     double train_seconds;
     int32_t rank;
     char host[PF_HOST_LEN];
@@ -114,8 +120,8 @@ void store_read_configs(pf_store *s, pf_store_config *out);
 void store_read_status(pf_store *s, pf_status *out);
 
 /* Independent, any rank, only for configurations it owns: marks a row running (rank, host), or
- * writes a finished configuration (its /results row, history rows and confusion matrix; the status
- * is written last). */
+ * writes a finished configuration (its /results row, history rows, confusion and transition
+ * matrices and suspects from res, which may be NULL: fill values; the status is written last). */
 void store_write_running(pf_store *s, int64_t id, int32_t rank, const char *host);
 void store_write_result(pf_store *s, int64_t id, const pf_store_row *row, const pf_result *res);
 /* Resets a row to pending (a failed one retried, or a running one being resumed). */
@@ -136,6 +142,8 @@ typedef struct {
     double *history[6];           /* train_loss, train_acc, val_loss, val_acc, lr, epoch_seconds:
                                      n * max_epochs each, NaN past the last epoch */
     int32_t *confusion;           /* n * kmax * kmax */
+    int32_t *transitions;         /* n * kmax * kmax: true -> trained label counts */
+    pf_suspect *suspects;         /* n * PF_SUSPECTS, item -1 for no entry */
     char *job_text;               /* root attribute */
     uint64_t fingerprint;
     char file_id[40];

@@ -41,6 +41,7 @@
 typedef struct {
     double h[6][T_MAXEP];
     int32_t conf[T_KMAX * T_KMAX];
+    int32_t trans[T_KMAX * T_KMAX];
     pf_result res;
 } fixture_result;
 
@@ -79,8 +80,16 @@ static void make_result(const pf_store_config *c, int round, pf_store_row *row, 
     row->epochs = epochs;
     row->n_poisoned = id * 7 + round;
     row->n_val_poisoned = c->cfg.poison_validation ? id : -1;
+    row->noise_rate = val(id, round, 7);
     row->learned_poison = val(id, round, 5);
     row->learned_true = val(id, round, 6);
+    row->detect_auroc = val(id, round, 8);
+    row->detect_precision = (id + round) % 2 ? val(id, round, 9) : NAN;
+    row->detect_recall = val(id, round, 0);
+    row->detect_top1 = val(id, round, 11);
+    row->detect_top5 = val(id, round, 12);
+    row->detect_top10 = val(id, round, 13);
+    row->detect_flagged = id * 3 + round;
     row->train_seconds = round;                    /* how --verify knows the round */
     row->rank = (int32_t)(id % 3);
     snprintf(row->host, sizeof row->host, "host-%d", (int)id);
@@ -92,7 +101,15 @@ static void make_result(const pf_store_config *c, int round, pf_store_row *row, 
         for (int e = 0; e < c->cfg.max_epochs; e++) f->h[k][e] = e < epochs ? val(id, round, 10 * k + e) : NAN;
     }
     for (int i = 0; i < c->k; i++)
-        for (int j = 0; j < c->k; j++) f->conf[i * c->k + j] = (int32_t)(id + round + i * 3 + j);
+        for (int j = 0; j < c->k; j++) {
+            f->conf[i * c->k + j] = (int32_t)(id + round + i * 3 + j);
+            f->trans[i * c->k + j] = (int32_t)(id * 5 + round + i * 7 + j * 2);
+        }
+    detect_suspects_clear(f->res.suspects, PF_SUSPECTS);
+    for (int j = 0; j < PF_SUSPECTS - (int)id; j++)   /* row id lists 100 - id items */
+        f->res.suspects[j] = (pf_suspect){(int32_t)(id * 1000 + j), j % c->k, (j + 1) % c->k, (j + 2) % c->k,
+                                           -val(id, round, j)};
+    f->res.transitions = f->trans;
     f->res.k = c->k;
     f->res.epochs = epochs;
     f->res.train_loss = h[0];
@@ -127,6 +144,12 @@ static const char *check_done_row(const pf_results *r, int64_t id, int round)
     if (!same_double(got->learned_poison, want.learned_poison)
         || !same_double(got->learned_true, want.learned_true))
         return "learned fractions";
+    if (!same_double(got->noise_rate, want.noise_rate)) return "noise_rate";
+    if (!same_double(got->detect_auroc, want.detect_auroc) || !same_double(got->detect_precision, want.detect_precision)
+        || !same_double(got->detect_recall, want.detect_recall) || !same_double(got->detect_top1, want.detect_top1)
+        || !same_double(got->detect_top5, want.detect_top5) || !same_double(got->detect_top10, want.detect_top10)
+        || got->detect_flagged != want.detect_flagged)
+        return "detection";
     if (got->train_seconds != want.train_seconds) return "train_seconds";
     if (got->rank != want.rank) return "rank";
     if (strcmp(got->host, want.host) != 0) return "host";
@@ -140,8 +163,27 @@ static const char *check_done_row(const pf_results *r, int64_t id, int round)
         for (int j = 0; j < r->kmax; j++) {
             int32_t w = (i < c->k && j < c->k) ? f.conf[i * c->k + j] : 0;
             if (r->confusion[(id * r->kmax + i) * r->kmax + j] != w) return "confusion";
+            w = (i < c->k && j < c->k) ? f.trans[i * c->k + j] : 0;
+            if (r->transitions[(id * r->kmax + i) * r->kmax + j] != w) return "transitions";
         }
+    for (int j = 0; j < PF_SUSPECTS; j++) {
+        const pf_suspect *a = &r->suspects[id * PF_SUSPECTS + j], *b = &f.res.suspects[j];
+        if (a->item != b->item || a->given != b->given || a->truth != b->truth || a->predicted != b->predicted ||
+            !same_double(a->log_prob, b->log_prob))
+            return "suspects";
+    }
     return NULL;
+}
+
+/* Row id holds no transitions and no suspects (a pending, running or failed row). */
+static void assert_no_matrices(const pf_results *r, int64_t id)
+{
+    for (int i = 0; i < r->kmax * r->kmax; i++) assert_int_equal(r->transitions[id * r->kmax * r->kmax + i], 0);
+    for (int j = 0; j < PF_SUSPECTS; j++) {
+        assert_int_equal(r->suspects[id * PF_SUSPECTS + j].item, -1);
+        assert_int_equal(r->suspects[id * PF_SUSPECTS + j].given, -1);
+        assert_true(isnan(r->suspects[id * PF_SUSPECTS + j].log_prob));
+    }
 }
 
 static const char *check_config(const pf_store_config *got, int64_t id)
@@ -249,6 +291,9 @@ static void round_trip(void **state)
     assert_int_equal(r.rows[4].epochs, -1);
     assert_int_equal(r.rows[4].n_poisoned, -1);
     assert_int_equal(r.rows[4].stop, PF_STOP_NONE);
+    assert_true(isnan(r.rows[4].noise_rate) && isnan(r.rows[4].detect_auroc) && isnan(r.rows[4].detect_top10));
+    assert_int_equal(r.rows[4].detect_flagged, -1);
+    assert_no_matrices(&r, 4);
     /* Row 5: failed with its reason, NaN history, zero confusion. */
     assert_int_equal(r.rows[5].status, PF_STATUS_FAILED);
     assert_string_equal(r.rows[5].reason, "data file unreadable");
@@ -256,6 +301,7 @@ static void round_trip(void **state)
     for (int k = 0; k < 6; k++)
         for (int e = 0; e < T_MAXEP; e++) assert_true(isnan(r.history[k][5 * T_MAXEP + e]));
     for (int i = 0; i < T_KMAX * T_KMAX; i++) assert_int_equal(r.confusion[5 * T_KMAX * T_KMAX + i], 0);
+    assert_no_matrices(&r, 5);
     /* A diverged row keeps its reason (id 4 + round 0 would be; id 3 is done). */
     assert_int_equal(r.rows[3].status, PF_STATUS_DONE);
     store_results_free(&r);
@@ -276,6 +322,8 @@ static void round_trip(void **state)
     assert_string_equal(r.rows[2].host, "");
     for (int e = 0; e < T_MAXEP; e++) assert_true(isnan(r.history[3][2 * T_MAXEP + e]));
     for (int i = 0; i < T_KMAX * T_KMAX; i++) assert_int_equal(r.confusion[2 * T_KMAX * T_KMAX + i], 0);
+    assert_no_matrices(&r, 2);
+    assert_true(isnan(r.rows[2].detect_recall));
     assert_null(check_done_row(&r, 1, 0));   /* its neighbours untouched */
     assert_null(check_done_row(&r, 3, 0));
     store_results_free(&r);
@@ -322,7 +370,10 @@ static void h5dump_shows_names_and_attributes(void **state)
     const char *want[] = {"H5T_ENUM", "\"mnist\"", "\"fashion_mnist\"", "\"cifar10\"",
                           "\"cifar100\"", "\"random\"", "\"biased\"", "\"seed\"", "\"wide\"",
                           "\"split\"", "\"true\"", "\"false\"", "\"pending\"", "\"done\"",
-                          "\"early\"", "\"none\"", "\"host-1\"", "poison_validation", "n_train"};
+                          "\"early\"", "\"none\"", "\"host-1\"", "poison_validation", "n_train",
+                          "\"first_wrong\"", "\"pairflip\"", "\"asymmetric\"", "\"file\"", "noise_rate",
+                          "detect_auroc", "detect_precision", "detect_recall", "detect_top1",
+                          "detect_top5", "detect_top10", "detect_flagged", "H5T_STR_NULLTERM"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (strstr(out, want[i]) == NULL) fail_msg("h5dump output lacks %s", want[i]);
     /* /configs has a column for every field of the configuration table. */
@@ -333,6 +384,15 @@ static void h5dump_shows_names_and_attributes(void **state)
     }
     /* pending rows show as pending with NaN accuracies; the enum data, not a number */
     assert_non_null(strstr(out, "pending,"));
+    free(out);
+    /* The transitions and the suspects, by name. */
+    snprintf(cmd, sizeof cmd, "h5dump -H -d /transitions -d /suspects '%s'", path);
+    out = run_capture(cmd);
+    assert_non_null(out);
+    const char *more[] = {"DATASET \"/transitions\"", "H5T_STD_I32LE", "DATASET \"/suspects\"", "\"item\"",
+                          "\"given_label\"", "\"true_label\"", "\"predicted\"", "\"log_prob\""};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        if (strstr(out, more[i]) == NULL) fail_msg("h5dump output lacks %s", more[i]);
     free(out);
 
     snprintf(cmd, sizeof cmd, "h5dump -A '%s'", path);

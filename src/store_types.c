@@ -129,9 +129,14 @@ void store_types_create(pf_store_types *t)
         {"epochs", ROW(epochs), I32, I32F},
         {"n_poisoned", ROW(n_poisoned), I64, I64F},
         {"n_val_poisoned", ROW(n_val_poisoned), I64, I64F},
-        {"noise_rate", ROW(noise_rate), F64, F64F},
         {"learned_poison", ROW(learned_poison), F64, F64F},
         {"learned_true", ROW(learned_true), F64, F64F},
+        {"train_seconds", ROW(train_seconds), F64, F64F},
+        {"rank", ROW(rank), I32, I32F},
+        {"host", ROW(host), host, host},
+        {"reason", ROW(reason), reason, reason},
+        /* Format 4's columns, after the older ones (scripts that count columns keep working). */
+        {"noise_rate", ROW(noise_rate), F64, F64F},
         {"detect_auroc", ROW(detect_auroc), F64, F64F},
         {"detect_precision", ROW(detect_precision), F64, F64F},
         {"detect_recall", ROW(detect_recall), F64, F64F},
@@ -139,10 +144,6 @@ void store_types_create(pf_store_types *t)
         {"detect_top5", ROW(detect_top5), F64, F64F},
         {"detect_top10", ROW(detect_top10), F64, F64F},
         {"detect_flagged", ROW(detect_flagged), I64, I64F},
-        {"train_seconds", ROW(train_seconds), F64, F64F},
-        {"rank", ROW(rank), I32, I32F},
-        {"host", ROW(host), host, host},
-        {"reason", ROW(reason), reason, reason},
     };
     const int nrow = (int)(sizeof row / sizeof row[0]);
     compound(row, nrow, sizeof(pf_store_row), &t->row_mem, &t->row_file);

@@ -209,9 +209,9 @@ int rp_figure_pair_write(const char *dir, const char *name, const char *title, c
             fprintf(f, "set terminal svg size 1600,620 dynamic noenhanced font \"" RP_FONT "\"\nset output \"%s.svg\"\n",
                     name);
         fprintf(f, "set multiplot layout 1,2 title \"%s\"\n", title);
-        fputs("set lmargin at screen 0.05\nset rmargin at screen 0.37\n", f);
+        fputs("set lmargin at screen 0.05\nset rmargin at screen 0.35\n", f);
         write_plot(f, left, dat, 0, 0);
-        fputs("set lmargin at screen 0.44\nset rmargin at screen 0.76\n", f);
+        fputs("set lmargin at screen 0.42\nset rmargin at screen 0.70\n", f);
         write_plot(f, right, dat, nleft, 1);
         fputs("unset multiplot\nset output\n", f);
     }

@@ -439,7 +439,13 @@ uint64_t config_stream_init(const pf_config *cfg)
 
 int config_diff(const pf_config *a, const pf_config *b)
 {
-    for (int f = 0; f < PF_NFIELDS; f++)
-        if (config_field_bits(a, f) != config_field_bits(b, f)) return f;
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        if (pf_config_fields[f].kind == PF_FK_STR) {
+            /* The text itself, not its hash. */
+            if (strncmp(config_get(a, f).s, config_get(b, f).s, PF_CONFIG_STR_LEN) != 0) return f;
+        } else if (config_field_bits(a, f) != config_field_bits(b, f)) {
+            return f;
+        }
+    }
     return -1;
 }

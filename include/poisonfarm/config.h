@@ -203,7 +203,8 @@ uint64_t config_hash(const pf_config *cfg);
 uint64_t config_stream_paired(const pf_config *cfg);
 uint64_t config_stream_init(const pf_config *cfg);
 
-/* The first field in which a and b differ (bit for bit), or -1 when they are equal. */
+/* The first field in which a and b differ (bit for bit; strings by their text), or -1 when they
+ * are equal. */
 int config_diff(const pf_config *a, const pf_config *b);
 
 #endif

@@ -65,6 +65,13 @@ bad=$(awk '{
 if [ -z "$bad" ] && [ "$(wc -l <"$TMP/rows")" -eq 10 ]; then pass noise_counts_rates_auroc; else
     fail noise_counts_rates_auroc "results.csv: n_poisoned 100 at 50 % (asymmetric fewer), noise_rate = n_poisoned / n_train, AUROC in [0, 1] where poisoned" "$bad"; fi
 
+# A configuration replayed alone reproduces its stored row, detection columns included (the farm
+# fills them as the trainer computed them).
+line=$($BIN train --from "$TMP/modes2.h5" --id 7 --quiet 2>&1 | tail -1)
+if grep -q 'mode=pairflip' <<<"$line" && grep -q 'matches_stored=1' <<<"$line" && grep -q 'detect_auroc=0\.' <<<"$line"; then
+    pass noise_replay_matches_stored; else
+    fail noise_replay_matches_stored "rerun: $BIN train --from $TMP/modes2.h5 --id 7" "$line"; fi
+
 # The realised noise is the mode's: pairflip moves y to y+1 only, asymmetric along MNIST's table only.
 id_of() { awk -v m="$1" -v p="$2" '$2 == m && $3 == p { print $1 }' "$TMP/rows"; }
 pf=$(id_of pairflip 50); as=$(id_of asymmetric 50)

@@ -83,7 +83,7 @@ static int fig_main(rp_ctx *x, int32_t subset, pf_error *err)
             snprintf(s->title, sizeof s->title, "%s %s", dataset_name((pf_dataset_id)k.dataset),
                      poison_mode_name((pf_mode)k.mode));
             s->color = rp_dataset_color(k.dataset);
-            s->dash = rp_mode_dash(k.mode);
+            s->dash = rp_mode_dash(k.mode);   /* a dash type per mode: random solid */
             s->point = rp_mode_point(k.mode);
         }
     snprintf(fig.name, sizeof fig.name, "accuracy_%s", label);

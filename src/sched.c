@@ -242,7 +242,14 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     memset(&info, 0, sizeof info);
     if (store_inspect(plan->output, &info, err) != 0) {
         /* --force moves a results file of another format version aside, like one of another grid. */
-        if (!(opts->force && info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT)) goto cleanup;
+        int other_format = info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT;
+        if (other_format && !opts->force) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            pf_error_set(err, PF_ERR_USAGE, "%s: run again with --force to move it aside and start afresh, or -o "
+                         "to write elsewhere", msg);
+        }
+        if (!(opts->force && other_format)) goto cleanup;
         ctx->lock = lock_acquire(plan->output, err);
         if (ctx->lock == NULL) goto cleanup;
         if (move_aside(plan->output, "", err) != 0) goto cleanup;

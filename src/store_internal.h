@@ -7,8 +7,8 @@
 
 #include <hdf5.h>
 
-/* Format version of the layout, a root attribute: the mark of a poisonfarm results file. */
-/* The results file's format version: every change to its layout or enums bumps it (CHANGELOG.md).
+/* The results file's format version, a root attribute and the mark of a poisonfarm results file:
+ * every change to its layout or enums bumps it (CHANGELOG.md).
  * 1: first release. 2: /configs follows the configuration field table (config.h) and gains
  * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw.
  * 4: the modes pairflip, asymmetric and file; /configs gains label_file and label_file_hash;

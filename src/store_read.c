@@ -80,8 +80,7 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
         H5Fclose(fid);
         return pf_error_set(err, PF_ERR_CORRUPT,
                             "%s: results file format %d (written by %s poisonfarm), this poisonfarm "
-                            "reads format %d: run again with --force to move it aside and start "
-                            "afresh, or -o to write elsewhere (formats: docs/results-format.md)",
+                            "reads format %d (docs/results-format.md lists them)",
                             path, (int)format, format < PF_STORE_FORMAT ? "an older" : "a newer",
                             PF_STORE_FORMAT);
     }

@@ -1,6 +1,6 @@
 /* nn.h -- the CNN: the seed's model (and a wider variant) on OpenBLAS, forward, backward, Adam.
  *
- * seed model (seed/RECIPE.md): conv3x3 32 valid relu -> conv 32 -> maxpool2 -> conv 32 -> conv 32
+ * seed model (docs/recipe.md): conv3x3 32 valid relu -> conv 32 -> maxpool2 -> conv 32 -> conv 32
  * -> maxpool2 -> conv 32 -> conv 32 (same padding) -> flatten -> dense 128 relu -> dense 128 relu
  * -> dense K softmax. wide: 64 filters per conv, dense 256. Glorot-uniform kernels, zero biases.
  *

@@ -6,7 +6,7 @@
  * int32, /suspects [configs x PF_SUSPECTS] compound, /runs log, root attributes (provenance, job text, fingerprint, file id). Everything is created collectively at
  * start, contiguous, allocated early with explicit fill values, and flushed once; during the run a
  * rank writes only raw rows of its own configurations with independent I/O, the status last, so the
- * file stays readable and resumable after kill -9 (HPC-NOTES.md). HDF5's automatic error printing
+ * file stays readable and resumable after kill -9 (docs/design.md). HDF5's automatic error printing
  * is off: calls that cannot fail because of the user go through PF_H5_CHECK; the user-facing
  * checks (store_inspect) report one-line errors instead. */
 #ifndef POISONFARM_STORE_H

@@ -502,6 +502,10 @@ static void asymmetric_cifar100_stays_in_the_superclass(void **state)
         } while (z != y && steps < 10);
         assert_int_equal(steps, 5);
     }
+    /* The official superclasses of the first ten training records of CIFAR-100's train.bin (fine ->
+     * coarse, as test_data's real_cifar100 reads them from the data; it checks every record). */
+    const int fine[10] = {19, 29, 0, 11, 1, 86, 90, 28, 23, 31}, coarse[10] = {11, 15, 4, 14, 1, 5, 18, 3, 10, 11};
+    for (int i = 0; i < 10; i++) assert_int_equal(poison_cifar100_coarse[fine[i]], coarse[i]);
     /* fruit_and_vegetables is apple 0, mushroom 51, orange 53, pear 57, sweet_pepper 83. */
     assert_int_equal(partner[0], 51);
     assert_int_equal(partner[51], 53);

@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# tests/multinode/run.sh -- `make test-multinode`: poisonfarm on three simulated hosts of this
+# machine (tests/multinode/cluster.sh: Linux namespaces, a bridge, Open MPI launched across them
+# through rsh-agent instead of ssh). Prints one cmocka-style line per check, the figures it
+# measured, and ends with "N passed, N failed[, N skipped]"; exits non-zero on failure.
+#
+# What it checks (docs/multinode.md explains each):
+#   - jobs/smoke.cfg on 3 hosts x 2 ranks gives bit-identical results to -np 1;
+#   - the transport between hosts is TCP (shared memory alone cannot reach across hosts, and the
+#     ranks hold TCP connections to the other hosts' addresses);
+#   - one shared copy of the dataset per host (the ranks' PSS, from /proc/PID/smaps_rollup);
+#   - losing a whole host mid-run (every process of it killed once K configurations are done)
+#     leaves a file that resumes, on the 3 hosts or on 1, to the results of an uninterrupted run;
+#   - nothing of the cluster is left afterwards (processes, namespaces, interfaces, mounts).
+#
+# Skips (exit 0) when not root or when this machine cannot create namespaces, except with
+# CI=true, where those conditions fail. Installs iproute2 with apt-get when `ip` is missing. Takes
+# about a minute on 2 cores. Environment: BIN (default ./poisonfarm), POISONFARM_DATA (default
+# ./data), PF_MN_TIMEOUT (seconds for one run, default 240).
+# shellcheck disable=SC2317  # functions run from traps
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# lib.sh: ROOT, BIN (absolute), DATA_DIR, TMP (its EXIT trap is replaced below), pf_metrics,
+# pf_count_done; its pass/fail/skip are replaced by counting ones.
+# shellcheck source=tests/lib.sh
+source "$HERE/../lib.sh"
+cd "$ROOT" || exit 1
+TIMEOUT=${PF_MN_TIMEOUT:-240}
+HOSTS=(nodeA nodeB nodeC)
+SMOKE_JOB=$ROOT/jobs/smoke.cfg
+
+passed=0 failed=0 skipped=0
+pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
+fail() {
+    echo "[  FAILED  ] $1"
+    failed=$((failed + 1))
+    shift
+    local l
+    for l in "$@"; do echo "    $l"; done
+}
+skip() { echo "[  SKIPPED ] $1: $2"; skipped=$((skipped + 1)); }
+info() { echo "    $*"; }
+summary() {
+    if [ "$skipped" -gt 0 ]; then
+        echo "$passed passed, $failed failed, $skipped skipped"
+    else
+        echo "$passed passed, $failed failed"
+    fi
+}
+# Not possible here: a skip with the reason, or under CI a failure.
+cannot() {
+    if [ "${CI:-}" = true ]; then
+        fail multinode_cluster "$1 (CI=true: the multi-node suite must run)"
+        rm -rf "$TMP"
+        summary
+        exit 1
+    fi
+    skip multinode_cluster "$1"
+    rm -rf "$TMP"
+    summary
+    exit 0
+}
+
+# ---- can this machine do it? -------------------------------------------------------------------
+
+[ "$(id -u)" = 0 ] || cannot "needs root (creates network, UTS and mount namespaces)"
+if ! command -v ip >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "multinode: installing iproute2"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iproute2 >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iproute2 >/dev/null 2>&1; }
+fi
+for c in ip ss unshare nsenter setsid mpirun h5dump; do
+    command -v "$c" >/dev/null 2>&1 || cannot "$c is missing (packages iproute2, util-linux, openmpi-bin, hdf5-tools)"
+done
+if ! out=$(unshare --net --uts --mount --propagation private sh -c 'hostname pf-probe && ip link add pf-br type bridge' 2>&1); then
+    cannot "this machine cannot create network, UTS and mount namespaces with a bridge: $out"
+fi
+[ -x "$BIN" ] || { fail multinode_binary "$BIN not found or not executable (run make first)"; summary; exit 1; }
+if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ]; then
+    if [ "${CI:-}" = true ]; then
+        fail multinode_data "no uncompressed MNIST in $DATA_DIR (run make data)"; summary; exit 1
+    fi
+    skip multinode_data "no uncompressed MNIST in $DATA_DIR (run make data)"; summary; exit 0
+fi
+
+# ---- the cluster -------------------------------------------------------------------------------
+
+# shellcheck source=tests/multinode/cluster.sh
+source "$HERE/cluster.sh"
+# The test's files: results, logs and the cluster's state. Visible at this path on every host.
+chmod 755 "$TMP"
+# A private copy of the binary: a rebuild in the checkout while the runs go must not change it.
+cp "$BIN" "$TMP/poisonfarm" && BIN=$TMP/poisonfarm
+
+# What the machine looks like before, to show that the cluster leaves nothing behind.
+links_before=$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')
+mounts_before=$(awk '{ print $5 }' /proc/self/mountinfo | sort | md5sum)
+etc_hosts_before=$(md5sum </etc/hosts)
+
+FINISHED=0
+finish() {
+    [ "$FINISHED" = 1 ] && return
+    FINISHED=1
+    local left=0 h f
+    if ! mn_cluster_down >"$TMP/down.log" 2>&1; then left=1; fi
+    for h in "${HOSTS[@]}" switch; do
+        f=$MN_DIR/run/$h.uts
+        [ -f "$f" ] && [ -n "$(_mn_ns_pids "$(cat "$f")")" ] && left=1
+    done
+    local links_after mounts_after
+    links_after=$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')
+    mounts_after=$(awk '{ print $5 }' /proc/self/mountinfo | sort | md5sum)
+    if [ "$left" = 0 ] && [ "$links_after" = "$links_before" ] && [ "$mounts_after" = "$mounts_before" ] &&
+        [ "$(md5sum </etc/hosts)" = "$etc_hosts_before" ]; then
+        pass cluster_cleanup_leaves_nothing
+    else
+        fail cluster_cleanup_leaves_nothing "processes left: $left; interfaces before: $links_before; after: $links_after" \
+            "$(cat "$TMP/down.log")"
+    fi
+    if [ "$failed" -gt 0 ]; then
+        for f in "$MN_DIR"/log/*.log; do
+            [ -s "$f" ] && { echo "----- $f"; tail -n 20 "$f"; }
+        done
+    fi
+    rm -rf "$TMP"
+    summary
+}
+trap 'finish; if [ "$failed" -gt 0 ]; then exit 1; fi' EXIT
+trap 'fail interrupted "stopped by a signal"; exit 1' INT TERM HUP
+
+if mn_cluster_up "$TMP" "${HOSTS[@]}" >"$TMP/up.log" 2>&1; then
+    why=
+    for h in "${HOSTS[@]}"; do
+        [ "$(mn_on "$h" hostname)" = "$h" ] || why="$why $h: hostname '$(mn_on "$h" hostname)';"
+        for o in "${HOSTS[@]}"; do
+            mn_on "$h" getent hosts "$o" | grep -q "^$MN_SUBNET\." || why="$why $h cannot resolve $o;"
+        done
+    done
+    [ "$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')" = "$links_before" ] ||
+        why="$why the machine's own network namespace gained an interface;"
+    if [ -z "$why" ]; then
+        pass cluster_up
+        for h in "${HOSTS[@]}"; do
+            info "$h: $(mn_on "$h" ip -o -4 addr show dev eth0 | awk '{ print $4 }') on the bridge, /tmp and /dev/shm its own"
+        done
+    else
+        fail cluster_up "$why"
+        exit 1
+    fi
+else
+    fail cluster_up "$(cat "$TMP/up.log")"
+    exit 1
+fi
+
+# mpirun on nodeA (the first host), daemons on the others through the launch agent; TCP only on
+# the cluster's subnet. Arguments: --host LIST and the rest of the mpirun command line (-q there
+# hides Open MPI's own messages, which some checks want to see).
+mn_mpirun() {
+    mn_on nodeA env POISONFARM_DATA="$DATA_DIR" PF_MN_DIR="$MN_DIR" \
+        mpirun --mca plm_rsh_agent "$HERE/rsh-agent" --mca plm_rsh_no_tree_spawn 1 \
+        --mca oob_tcp_if_include "$MN_SUBNET.0/24" --mca btl_tcp_if_include "$MN_SUBNET.0/24" "$@"
+}
+ALL=nodeA:2,nodeB:2,nodeC:2
+
+# The ranks (poisonfarm processes) on host $1, one PID a line.
+ranks_on() {
+    local p
+    for p in $(mn_host_pids "$1"); do
+        [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$BIN" ] && echo "$p"
+    done
+}
+
+same_metrics() { # name, file, reference file, what
+    pf_metrics "$2" >"$TMP/got.m"
+    pf_metrics "$3" >"$TMP/ref.m"
+    if [ -s "$TMP/ref.m" ] && [ "$(pf_count_done "$2")" -gt 0 ] && cmp -s "$TMP/ref.m" "$TMP/got.m"; then
+        pass "$1"
+        info "$(grep -c . "$TMP/ref.m") lines of h5dump -m %.17g (/results metrics, /history, /confusion) identical"
+    else
+        fail "$1" "$4: metrics of $2 differ from $3" "$(diff "$TMP/ref.m" "$TMP/got.m" | head -n 10)"
+    fi
+}
+
+# The first line of what mpirun said about a lost host.
+mpirun_said() {
+    grep -m1 -iE 'lost communication|daemon|unexpectedly|terminated' "$1" | sed 's/^ *//'
+}
+
+all_done() { # file: every row done
+    local n d
+    n=$(h5dump -d /results "$1" 2>/dev/null | grep -c '^ *([0-9]*): {')
+    d=$(pf_count_done "$1")
+    [ "$n" -gt 0 ] && [ "$n" = "$d" ]
+}
+
+# ---- 1. the smoke job on 3 hosts x 2 ranks equals -np 1 ----------------------------------------
+
+mpirun -q -np 1 "$BIN" run "$SMOKE_JOB" -o "$TMP/smoke-np1.h5" --quiet >"$TMP/smoke-np1.log" 2>&1 ||
+    fail smoke_np1_reference "mpirun -np 1 $BIN run $SMOKE_JOB failed" "$(tail -n 5 "$TMP/smoke-np1.log")"
+mn_mpirun --host "$ALL" "$BIN" run "$SMOKE_JOB" -o "$TMP/smoke-3x2.h5" >"$TMP/smoke-3x2.log" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && all_done "$TMP/smoke-3x2.h5" && grep -q "on 6 ranks" "$TMP/smoke-3x2.log"; then
+    pass smoke_3_hosts_x_2_ranks_completes
+else
+    fail smoke_3_hosts_x_2_ranks_completes "exit $rc" "$(tail -n 20 "$TMP/smoke-3x2.log")"
+fi
+same_metrics smoke_3_hosts_identical_to_np1 "$TMP/smoke-3x2.h5" "$TMP/smoke-np1.h5" "3 hosts x 2 ranks against -np 1"
+hosts_used=$(h5dump -d /results "$TMP/smoke-3x2.h5" 2>/dev/null | grep -o '"node[A-C]"' | sort -u | tr -d '"' | tr '\n' ' ')
+info "configurations trained on: $hosts_used"
+
+# ---- 2. TCP between hosts ------------------------------------------------------------------------
+
+# Shared memory and self alone cannot connect ranks on different hosts: Open MPI refuses to start.
+# One rank on each of two hosts: with more ranks failing at once, Open MPI 4.1's daemon sometimes
+# garbles the forwarded message (ORTE_ERROR_LOG ... show_help.c); that alone is tried again.
+for attempt in 1 2 3; do
+    mn_mpirun --host nodeA:1,nodeB:1 --mca btl self,vader "$BIN" run "$SMOKE_JOB" -o "$TMP/vader$attempt.h5" --quiet \
+        >"$TMP/vader.log" 2>&1
+    rc=$?
+    grep -q "unable to reach each other" "$TMP/vader.log" && break
+    [ "$rc" = 0 ] && break
+done
+if [ "$rc" != 0 ] && grep -q "unable to reach each other" "$TMP/vader.log" && [ "$(pf_count_done "$TMP/vader$attempt.h5")" = 0 ]; then
+    pass shared_memory_alone_cannot_cross_hosts
+    info "with --mca btl self,vader (exit $rc): $(grep -m1 'unable to reach' "$TMP/vader.log" | sed 's/^ *//')"
+    info "$(grep -m1 'Process 1 (' "$TMP/vader.log" | sed 's/^ *//'); $(grep -m1 'Process 2 (' "$TMP/vader.log" | sed 's/^ *//')"
+else
+    fail shared_memory_alone_cannot_cross_hosts "exit $rc; expected Open MPI's 'unable to reach each other'" \
+        "$(head -n 20 "$TMP/vader.log")"
+fi
+
+# ---- 3. a run that loses a whole host --------------------------------------------------------------
+
+# Twice as many configurations as ranks, so that work is left when the host goes. The run is
+# frozen (SIGSTOP to every rank) once it has printed K finished configurations: the kill point is
+# deterministic, and the ranks' memory and sockets are sampled while they are alive.
+LONG_JOB=$TMP/long.cfg
+NLONG=12
+sed -E 's/^percents[ \t]*=.*/percents = [0, 10, 25, 50, 75, 90];/' "$SMOKE_JOB" >"$LONG_JOB"
+grep -q '^percents = \[0, 10, 25, 50, 75, 90\];' "$LONG_JOB" ||
+    { fail long_job "no 'percents = [...];' line to widen in $SMOKE_JOB"; exit 1; }
+K=2
+mpirun -q -np 2 "$BIN" run "$LONG_JOB" -o "$TMP/long-ref.h5" --quiet >"$TMP/long-ref.log" 2>&1 ||
+    fail long_reference "mpirun -np 2 $BIN run $LONG_JOB failed" "$(tail -n 5 "$TMP/long-ref.log")"
+
+OUT=$TMP/lost.h5
+mn_mpirun --host "$ALL" "$BIN" run "$LONG_JOB" -o "$OUT" >"$TMP/lost.log" 2>&1 &
+run_pid=$!
+frozen=0
+for ((i = 0; i < TIMEOUT * 10; i++)); do
+    if [ "$(grep -c "^\[[ 0-9]*/$NLONG\]" "$TMP/lost.log")" -ge "$K" ]; then
+        for h in "${HOSTS[@]}"; do
+            # shellcheck disable=SC2046
+            kill -STOP $(ranks_on "$h") 2>/dev/null
+        done
+        frozen=1
+        break
+    fi
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.1
+done
+nranks=0
+for h in "${HOSTS[@]}"; do nranks=$((nranks + $(ranks_on "$h" | grep -c .))); done
+if [ "$frozen" = 1 ] && [ "$nranks" = 6 ]; then
+    pass run_frozen_after_k_done
+    info "frozen after $K finished configurations were printed: $(pf_count_done "$OUT") rows done in $OUT, 6 ranks alive"
+else
+    fail run_frozen_after_k_done "frozen=$frozen, $nranks ranks alive (want 6)" "$(tail -n 20 "$TMP/lost.log")"
+fi
+
+# One copy of the dataset per host: the ranks' proportional set sizes. The shared window lives in
+# the host's /tmp (tmpfs), so it is counted as Pss_Shmem, split between the ranks that touched it;
+# a rank with a private copy would carry it in Pss_Anon.
+data_kib=$(($(cat "$DATA_DIR"/mnist/*-ubyte | wc -c) / 1024))
+copies_ok=1
+for h in "${HOSTS[@]}"; do
+    shm=0 line=""
+    for p in $(ranks_on "$h"); do
+        read -r pss anon shmem < <(awk '$1 == "Pss:" { p = $2 } $1 == "Pss_Anon:" { a = $2 } $1 == "Pss_Shmem:" { s = $2 }
+            END { print p + 0, a + 0, s + 0 }' "/proc/$p/smaps_rollup")
+        shm=$((shm + shmem))
+        line="$line pid $p: Pss $((pss / 1024)) MiB (anon $((anon / 1024)), shmem $((shmem / 1024)));"
+        # No rank holds a private copy.
+        [ "$anon" -lt $((data_kib / 2)) ] || copies_ok=0
+    done
+    info "$h:$line host's shmem $((shm / 1024)) MiB for a dataset of $((data_kib / 1024)) MiB"
+    # The host holds one copy: at least the dataset, and well short of two.
+    { [ "$shm" -ge $((data_kib * 95 / 100)) ] && [ "$shm" -lt $((data_kib * 3 / 2)) ]; } || copies_ok=0
+done
+if [ "$copies_ok" = 1 ] && [ "$nranks" = 6 ]; then
+    pass one_dataset_copy_per_host
+else
+    fail one_dataset_copy_per_host "a host's ranks do not hold exactly one shared copy of MNIST ($data_kib KiB): figures above"
+fi
+
+# The ranks talk to the other hosts over TCP: their own sockets (the daemons' are not counted).
+tcp_ok=1
+for h in "${HOSTS[@]}"; do
+    pids=$(ranks_on "$h" | paste -sd'|')
+    own=$(mn_on "$h" ip -o -4 addr show dev eth0 | awk '{ print $4 }' | cut -d/ -f1)
+    conns=$(mn_on "$h" ss -tnpH state established 2>/dev/null | grep -E "pid=($pids)," |
+        awk -v own="$own" '{ split($4, r, ":"); if (r[1] != own && r[1] ~ /^'"${MN_SUBNET//./\\.}"'\./) print r[1] }' | sort | uniq -c |
+        awk '{ printf "%s%d to %s", (NR > 1 ? ", " : ""), $1, $2 }')
+    [ -n "$conns" ] || tcp_ok=0
+    info "$h: the ranks' TCP connections to other hosts: ${conns:-none}"
+done
+if [ "$tcp_ok" = 1 ]; then pass ranks_talk_tcp_between_hosts; else
+    fail ranks_talk_tcp_between_hosts "a host's ranks hold no TCP connection to another host"; fi
+
+# Lose nodeB: every process in its namespaces, the daemon and its ranks, at once.
+done_at_kill=$(pf_count_done "$OUT")
+mn_host_kill nodeB >"$TMP/kill.log" 2>&1
+killed=$?
+# The survivors are still stopped: let them see what happened.
+for h in nodeA nodeC; do
+    # shellcheck disable=SC2046
+    kill -CONT $(ranks_on "$h") 2>/dev/null
+done
+ended=0
+for ((i = 0; i < TIMEOUT * 10; i++)); do
+    kill -0 "$run_pid" 2>/dev/null || { ended=1; break; }
+    sleep 0.1
+done
+wait "$run_pid" 2>/dev/null
+lost_rc=$?
+n=$(h5dump -d /results "$OUT" 2>/dev/null | grep -c '^ *([0-9]*): {')
+d=$(pf_count_done "$OUT")
+if [ "$killed" = 0 ] && [ "$ended" = 1 ] && [ "$lost_rc" != 0 ] && [ "$n" = "$NLONG" ] && [ "$d" -ge "$K" ] && [ "$d" -lt "$NLONG" ]; then
+    pass host_loss_ends_run_leaves_readable_file
+    info "nodeB lost with $done_at_kill of $NLONG done; mpirun exited $lost_rc; the file reads with $d done: $(mpirun_said "$TMP/lost.log")"
+else
+    fail host_loss_ends_run_leaves_readable_file "kill ok=$((1 - killed)), run ended=$ended (exit $lost_rc), rows $n, done $d (want >= $K, < $NLONG)" \
+        "$(cat "$TMP/kill.log")" "$(tail -n 20 "$TMP/lost.log")"
+fi
+
+# Resume on one host (a copy of the file and its checkpoints) and on the three hosts (nodeB back).
+file_id=$(h5dump -a /file_id "$OUT" 2>/dev/null | sed -n 's/^ *(0): "\(.*\)"$/\1/p')
+cp "$OUT" "$TMP/one.h5" && [ -n "$file_id" ] && cp -a "$OUT.ckpt-$file_id" "$TMP/one.h5.ckpt-$file_id"
+mn_mpirun --host nodeA:2 "$BIN" run "$LONG_JOB" -o "$TMP/one.h5" >"$TMP/one.log" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && all_done "$TMP/one.h5"; then pass resume_on_one_host_completes; else
+    fail resume_on_one_host_completes "exit $rc" "$(tail -n 20 "$TMP/one.log")"; fi
+info "$(grep -c 'resumes after epoch' "$TMP/one.log") configurations resumed from their checkpoints; $(grep '^poisonfarm: .* configurations, ' "$TMP/one.log")"
+same_metrics resume_on_one_host_identical "$TMP/one.h5" "$TMP/long-ref.h5" "lost nodeB, resumed on nodeA x 2"
+
+if mn_host_up nodeB >"$TMP/up2.log" 2>&1; then
+    mn_mpirun --host "$ALL" "$BIN" run "$LONG_JOB" -o "$OUT" >"$TMP/three.log" 2>&1
+    rc=$?
+else
+    rc="nodeB did not come back: $(cat "$TMP/up2.log")"
+fi
+if [ "$rc" = 0 ] && all_done "$OUT"; then pass resume_on_three_hosts_completes; else
+    fail resume_on_three_hosts_completes "exit $rc" "$(tail -n 20 "$TMP/three.log")"; fi
+same_metrics resume_on_three_hosts_identical "$OUT" "$TMP/long-ref.h5" "lost nodeB, resumed on the 3 hosts"
+
+exit 0

@@ -59,7 +59,9 @@ typedef struct {
     sched_plan plan;
     pf_store_config *configs;      /* nconfigs */
     pf_status *status;             /* nconfigs, as read at start */
-    char *job_text, *job_path, *checksums, *hostnames;
+    char *job_text, *job_path, *checksums;
+    char *hosts;                   /* rank 0: every rank's host, PF_HOST_LEN bytes each */
+    int32_t nhosts;                /* rank 0: distinct hosts */
     pf_dataset ds[PF_DS_COUNT];    /* rank 0's datasets before sharing, everyone's after */
     MPI_Win win[PF_DS_COUNT];
     pf_lock *lock;                 /* rank 0: this run's hold on the results file */
@@ -679,26 +681,26 @@ static void main_worker(sched_run_state *st)
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+/* Rank 0 learns every rank's host (for /ranks) and how many distinct hosts there are. */
 static void gather_hosts(sched_ctx *ctx, int rank, int size, const char *host)
 {
-    char *all = rank == 0 ? pf_malloc((size_t)size * PF_HOST_LEN) : NULL;
     char mine[PF_HOST_LEN];
     memset(mine, 0, sizeof mine);
     snprintf(mine, sizeof mine, "%s", host);
-    PF_MPI_CHECK(MPI_Gather(mine, PF_HOST_LEN, MPI_CHAR, all, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
-    if (rank == 0) {
-        size_t cap = (size_t)size * (PF_HOST_LEN + 1) + 1, len = 0;
-        ctx->hostnames = pf_calloc(cap, 1);
-        for (int r = 0; r < size; r++) {
-            const char *h = all + (size_t)r * PF_HOST_LEN;
-            int seen = 0;
-            for (int q = 0; q < r && !seen; q++) seen = strcmp(h, all + (size_t)q * PF_HOST_LEN) == 0;
-            if (seen) continue;
-            len += (size_t)snprintf(ctx->hostnames + len, cap - len, "%s%s", len ? "," : "", h);
-        }
-        free(all);
+    if (rank == 0) ctx->hosts = pf_malloc((size_t)size * PF_HOST_LEN);
+    PF_MPI_CHECK(MPI_Gather(mine, PF_HOST_LEN, MPI_CHAR, ctx->hosts, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
+    if (rank != 0) return;
+    /* Ranks of a host are usually neighbours: compare with the distinct ones seen so far. */
+    int32_t n = 0;
+    int *first = pf_malloc(sizeof *first * (size_t)size);
+    for (int r = 0; r < size; r++) {
+        const char *h = ctx->hosts + (size_t)r * PF_HOST_LEN;
+        int seen = 0;
+        for (int32_t q = n - 1; q >= 0 && !seen; q--) seen = strcmp(h, ctx->hosts + (size_t)first[q] * PF_HOST_LEN) == 0;
+        if (!seen) first[n++] = r;
     }
-    bcast_string(&ctx->hostnames, 0);
+    free(first);
+    ctx->nhosts = n;
 }
 
 static void share_plan(sched_ctx *ctx, int rank)
@@ -758,7 +760,7 @@ static void ctx_free(sched_ctx *ctx)
     free(ctx->job_text);
     free(ctx->job_path);
     free(ctx->checksums);
-    free(ctx->hostnames);
+    free(ctx->hosts);
 }
 
 int sched_run(const pf_run_opts *opts)
@@ -806,9 +808,11 @@ int sched_run(const pf_run_opts *opts)
         store = store_open(MPI_COMM_WORLD, ctx.plan.output);
     } else {
         pf_store_meta meta = {ctx.job_text, ctx.job_path, ctx.plan.fingerprint, ctx.checksums,
-                              ctx.hostnames, size, ctx.plan.epochs_capped, ctx.plan.file_id};
+                              size, ctx.plan.epochs_capped, ctx.plan.file_id};
         store = store_create(MPI_COMM_WORLD, ctx.plan.output, ctx.configs, ctx.plan.nconfigs, &meta);
     }
+    /* Which host each rank runs on, as this run's rows of /ranks. */
+    const int32_t run_number = store_begin_run(store, ctx.hosts);
     /* Every rank reads the status table before any rank writes (HPC-NOTES). */
     ctx.status = pf_malloc(sizeof *ctx.status * (size_t)(ctx.plan.nconfigs ? ctx.plan.nconfigs : 1));
     store_read_status(store, ctx.status);
@@ -864,9 +868,10 @@ int sched_run(const pf_run_opts *opts)
         exit_code = pending > 0 ? PF_EXIT_STOPPED : bad > 0 ? PF_EXIT_CONFIGS : PF_EXIT_OK;
         run.start = t_start_wall;
         run.end = (double)time(NULL);
+        run.run = run_number;
         run.ranks = size;
         run.threads = ctx.plan.threads;
-        snprintf(run.hosts, sizeof run.hosts, "%s", ctx.hostnames);
+        run.nhosts = ctx.nhosts;
         run.configs_done = done_sum;
         double cores = (double)size * ctx.plan.threads;
         run.efficiency = wall > 0 && busy_sum > 0 ? busy_sum / (cores * wall) : NAN;

@@ -7,8 +7,10 @@
 
 #include <hdf5.h>
 
-/* Format version of the layout, a root attribute: the mark of a poisonfarm results file. */
-#define PF_STORE_FORMAT 1
+/* Format version of the layout, a root attribute: the mark of a poisonfarm results file.
+ * 2: /ranks (every rank's host, per run); /runs rows carry run and nhosts instead of a
+ *    comma-separated host list; no hostnames root attribute. */
+#define PF_STORE_FORMAT 2
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
 
@@ -21,6 +23,7 @@ typedef struct {
     hid_t row_metrics_mem;            /* every /results member but status */
     hid_t row_status_mem;             /* status alone, from a pf_status */
     hid_t run_mem, run_file;          /* /runs row <-> pf_store_run */
+    hid_t rank_mem, rank_file;        /* /ranks row <-> pf_store_rank */
     hid_t enums[16];                  /* the enum types, closed with the rest */
     int nenums;
 } pf_store_types;
@@ -34,5 +37,8 @@ void store_row_pending(pf_store_row *row);
 
 /* A /runs row's fill value (NaN times, -1 counts, empty strings). */
 void store_run_fill(pf_store_run *run);
+
+/* A /ranks row's fill value (-1 numbers, empty host). */
+void store_rank_fill(pf_store_rank *row);
 
 #endif

@@ -187,6 +187,21 @@ mpirun_said() {
     grep -m1 -iE 'lost communication|daemon|unexpectedly|terminated' "$1" | sed 's/^ *//'
 }
 
+# A compound dataset as "name=value" fields, one row a line (tests/slurm/h5table.awk; h5dump's
+# default width, which starts every row with its index).
+table() { h5dump -d "$2" "$1" 2>/dev/null | awk -f "$ROOT/tests/slurm/h5table.awk"; }
+# /ranks as "run rank host" lines.
+ranks_table() { table "$1" /ranks | sed -e 's/[a-z_]*=//g' -e 's/"//g' | tr '\t' ' '; }
+# The expected /ranks lines of run $1 on hosts given as NAME:COUNT... in rank order.
+expect_ranks() {
+    local run=$1 r=0 spec h c
+    shift
+    for spec in "$@"; do
+        h=${spec%:*}
+        for ((c = 0; c < ${spec#*:}; c++)); do echo "$run $r $h"; r=$((r + 1)); done
+    done
+}
+
 all_done() { # file: every row done
     local n d
     n=$(h5dump -d /results "$1" 2>/dev/null | grep -c '^ *([0-9]*): {')
@@ -208,6 +223,18 @@ fi
 same_metrics smoke_3_hosts_identical_to_np1 "$TMP/smoke-3x2.h5" "$TMP/smoke-np1.h5" "3 hosts x 2 ranks against -np 1"
 hosts_used=$(h5dump -d /results "$TMP/smoke-3x2.h5" 2>/dev/null | grep -o '"node[A-C]"' | sort -u | tr -d '"' | tr '\n' ' ')
 info "configurations trained on: $hosts_used"
+
+# Every rank's host is in /ranks (run 0: ranks 0-1 on nodeA, 2-3 on nodeB, 4-5 on nodeC), and the
+# run's /runs row counts 3 hosts.
+runs=$(table "$TMP/smoke-3x2.h5" /runs)
+if [ "$(ranks_table "$TMP/smoke-3x2.h5")" = "$(expect_ranks 0 nodeA:2 nodeB:2 nodeC:2)" ] &&
+    grep -q $'run=0\tranks=6\tthreads=1\tnhosts=3\t' <<<"$runs" && [ "$(grep -c . <<<"$runs")" = 1 ]; then
+    pass every_rank_host_recorded
+    info "/ranks: $(ranks_table "$TMP/smoke-3x2.h5" | awk '{ printf "%srank %s on %s", (NR > 1 ? ", " : ""), $2, $3 }')"
+    info "/runs: $(tr '\t' ' ' <<<"$runs")"
+else
+    fail every_rank_host_recorded "/ranks of $TMP/smoke-3x2.h5:" "$(ranks_table "$TMP/smoke-3x2.h5")" "/runs: $runs"
+fi
 
 # ---- 2. TCP between hosts ------------------------------------------------------------------------
 
@@ -249,7 +276,7 @@ mn_mpirun --host "$ALL" "$BIN" run "$LONG_JOB" -o "$OUT" >"$TMP/lost.log" 2>&1 &
 run_pid=$!
 frozen=0
 for ((i = 0; i < TIMEOUT * 10; i++)); do
-    if [ "$(grep -c "^\[[ 0-9]*/$NLONG\]" "$TMP/lost.log")" -ge "$K" ]; then
+    if [ "$(grep -c "^\[[ 0-9]*/$NLONG\]" "$TMP/lost.log" 2>/dev/null)" -ge "$K" ] 2>/dev/null; then
         for h in "${HOSTS[@]}"; do
             # shellcheck disable=SC2046
             kill -STOP $(ranks_on "$h") 2>/dev/null
@@ -353,5 +380,18 @@ fi
 if [ "$rc" = 0 ] && all_done "$OUT"; then pass resume_on_three_hosts_completes; else
     fail resume_on_three_hosts_completes "exit $rc" "$(tail -n 20 "$TMP/three.log")"; fi
 same_metrics resume_on_three_hosts_identical "$OUT" "$TMP/long-ref.h5" "lost nodeB, resumed on the 3 hosts"
+
+# The run that lost its host is in /ranks (run 0) but has no /runs row: only the resumes ended cleanly.
+if [ "$(ranks_table "$OUT")" = "$(expect_ranks 0 nodeA:2 nodeB:2 nodeC:2; expect_ranks 1 nodeA:2 nodeB:2 nodeC:2)" ] &&
+    [ "$(ranks_table "$TMP/one.h5")" = "$(expect_ranks 0 nodeA:2 nodeB:2 nodeC:2; expect_ranks 1 nodeA:2)" ] &&
+    [ "$(table "$OUT" /runs | grep -c $'^start=.*\trun=1\tranks=6\tthreads=1\tnhosts=3\t')" = 1 ] &&
+    [ "$(table "$OUT" /runs | grep -c .)" = 1 ] &&
+    [ "$(table "$TMP/one.h5" /runs | grep -c $'\trun=1\tranks=2\tthreads=1\tnhosts=1\t')" = 1 ]; then
+    pass lost_run_hosts_recorded
+    info "$(basename "$OUT"): /ranks holds run 0 (6 ranks on 3 hosts, lost) and run 1; /runs only run 1"
+else
+    fail lost_run_hosts_recorded "/ranks of $OUT:" "$(ranks_table "$OUT")" "/runs:" "$(table "$OUT" /runs)" \
+        "/ranks of one.h5:" "$(ranks_table "$TMP/one.h5")" "/runs:" "$(table "$TMP/one.h5" /runs)"
+fi
 
 exit 0

@@ -257,7 +257,71 @@ else
         "$(head -n 20 "$TMP/vader.log")"
 fi
 
-# ---- 3. a run that loses a whole host --------------------------------------------------------------
+# ---- 3. node-local data that differs -------------------------------------------------------------
+
+# nodeC sees another t10k-labels file at the same path (bind-mounted in its mount namespace only): a
+# valid file whose first label is one class further. The run must refuse before any file is
+# written, with one line naming the host and the file, every rank exiting with status 2.
+LABELS=$(readlink -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte")
+cp "$LABELS" "$TMP/other-labels"
+b=$(od -An -tu1 -j8 -N1 "$TMP/other-labels" | tr -d ' ')
+# shellcheck disable=SC2059
+printf "$(printf '\\%03o' $(((b + 1) % 10)))" | dd of="$TMP/other-labels" bs=1 seek=8 conv=notrunc 2>/dev/null
+cmp -s "$LABELS" "$TMP/other-labels" && { fail other_labels "could not make a different labels file"; exit 1; }
+differ_on() { mn_on nodeC mount --bind "$TMP/other-labels" "$LABELS"; }
+differ_off() { mn_on nodeC umount "$LABELS"; }
+
+# ranked LOG EXITS HOSTS ARGS...: mpirun -q --host HOSTS poisonfarm ARGS, every rank through sh,
+# which appends "HOST rank R exit STATUS" to EXITS. mpirun is told not to kill the other ranks
+# when one exits non-zero (orte_abort_on_non_zero_status 0), so that each rank's own status shows
+# (mpirun then exits 0: the statuses are in EXITS).
+ranked() {
+    local log=$1 exits=$2 hosts=$3
+    shift 3
+    : >"$exits"
+    # shellcheck disable=SC2016  # expanded by the rank's sh
+    mn_mpirun -q --host "$hosts" --mca orte_abort_on_non_zero_status 0 \
+        sh -c 'x=$1; shift; "$@"; rc=$?; echo "$(hostname) rank $OMPI_COMM_WORLD_RANK exit $rc" >>"$x"; exit $rc' \
+        sh "$exits" "$BIN" "$@" >"$log" 2>&1
+}
+
+differ_on
+ranked "$TMP/differ.log" "$TMP/differ.exits" "$ALL" run "$SMOKE_JOB" -o "$TMP/differ.h5"
+rc=$?
+differ_off
+exits=$(awk '{ print $NF }' "$TMP/differ.exits" | sort | uniq -c | awk '{ printf "%s x %s ", $1, $2 }')
+# mpirun itself sometimes warns "plm:rsh: Warning: setpgid(...) failed in parent" when its launch
+# agent's child wins a race (harmless, also with ssh): not poisonfarm's output.
+said=$(grep -v 'plm:rsh: Warning: setpgid' "$TMP/differ.log")
+if [ "$(grep -c . <<<"$said")" = 1 ] &&
+    grep -q "^poisonfarm: host nodeC: $LABELS differs from the copy on nodeA" "$TMP/differ.log" &&
+    [ "$exits" = "6 x 2 " ] && [ -z "$(ls -d "$TMP"/differ.h5* 2>/dev/null)" ]; then
+    pass other_data_on_one_host_refused
+    info "$said"
+    info "exit statuses of the 6 ranks: $exits; nothing created (no results file, lock or checkpoint directory)"
+else
+    fail other_data_on_one_host_refused "mpirun exit $rc, rank exits: $exits (want 6 x 2), files: $(ls -d "$TMP"/differ.h5* 2>/dev/null)" \
+        "output (want one line naming nodeC and $LABELS):" "$(head -n 20 "$TMP/differ.log")"
+fi
+
+# nodeC without the data at all (an empty directory over its mnist directory): refused the same way.
+MNIST_DIR=$(readlink -f "$DATA_DIR/mnist")
+mkdir -p "$TMP/empty"
+mn_on nodeC mount --bind "$TMP/empty" "$MNIST_DIR"
+ranked "$TMP/missing.log" "$TMP/missing.exits" "$ALL" run "$SMOKE_JOB" -o "$TMP/missing.h5"
+mn_on nodeC umount "$MNIST_DIR"
+said=$(grep -v 'plm:rsh: Warning: setpgid' "$TMP/missing.log")
+exits=$(awk '{ print $NF }' "$TMP/missing.exits" | sort | uniq -c | awk '{ printf "%s x %s ", $1, $2 }')
+if [ "$(grep -c . <<<"$said")" = 1 ] && grep -q "^poisonfarm: host nodeC: .*$MNIST_DIR" <<<"$said" &&
+    [ "$exits" = "6 x 2 " ] && [ -z "$(ls -d "$TMP"/missing.h5* 2>/dev/null)" ]; then
+    pass missing_data_on_one_host_refused
+    info "$said"
+else
+    fail missing_data_on_one_host_refused "rank exits: $exits (want 6 x 2), files: $(ls -d "$TMP"/missing.h5* 2>/dev/null)" \
+        "output (want one line naming nodeC and $MNIST_DIR):" "$(head -n 20 "$TMP/missing.log")"
+fi
+
+# ---- 4. a run that loses a whole host --------------------------------------------------------------
 
 # Twice as many configurations as ranks, so that work is left when the host goes. The run is
 # frozen (SIGSTOP to every rank) once it has printed K finished configurations: the kill point is
@@ -364,6 +428,21 @@ fi
 # Resume on one host (a copy of the file and its checkpoints) and on the three hosts (nodeB back).
 file_id=$(h5dump -a /file_id "$OUT" 2>/dev/null | sed -n 's/^ *(0): "\(.*\)"$/\1/p')
 cp "$OUT" "$TMP/one.h5" && [ -n "$file_id" ] && cp -a "$OUT.ckpt-$file_id" "$TMP/one.h5.ckpt-$file_id"
+# A resume with other data on one host is refused before the file is opened: not a byte changes.
+sum_before=$(md5sum <"$TMP/one.h5")
+differ_on
+ranked "$TMP/differ2.log" "$TMP/differ2.exits" nodeA:1,nodeC:1 run "$LONG_JOB" -o "$TMP/one.h5"
+rc=$?
+differ_off
+if grep -q "^poisonfarm: host nodeC: $LABELS differs" "$TMP/differ2.log" &&
+    [ "$(grep -c 'exit 2$' "$TMP/differ2.exits")" = 2 ] && [ "$(md5sum <"$TMP/one.h5")" = "$sum_before" ] &&
+    [ ! -e "$TMP/one.h5.lock" ]; then
+    pass other_data_refused_before_resume
+else
+    fail other_data_refused_before_resume "mpirun exit $rc; file changed: $([ "$(md5sum <"$TMP/one.h5")" = "$sum_before" ] && echo no || echo yes)" \
+        "$(cat "$TMP/differ2.exits")" "$(head -n 20 "$TMP/differ2.log")"
+fi
+
 mn_mpirun --host nodeA:2 "$BIN" run "$LONG_JOB" -o "$TMP/one.h5" >"$TMP/one.log" 2>&1
 rc=$?
 if [ "$rc" = 0 ] && all_done "$TMP/one.h5"; then pass resume_on_one_host_completes; else

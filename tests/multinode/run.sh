@@ -11,11 +11,14 @@
 #   - one shared copy of the dataset per host (the ranks' PSS, from /proc/PID/smaps_rollup);
 #   - losing a whole host mid-run (every process of it killed once K configurations are done)
 #     leaves a file that resumes, on the 3 hosts or on 1, to the results of an uninterrupted run;
+#   - Slurm with one slurmd per simulated host: sbatch -N 3 of slurm/multinode.sbatch, with srun
+#     --mpi=pmix and node-local copies of the data, and with mpirun inside the allocation, gives
+#     the same results as -np 1;
 #   - nothing of the cluster is left afterwards (processes, namespaces, interfaces, mounts).
 #
 # Skips (exit 0) when not root or when this machine cannot create namespaces, except with
-# CI=true, where those conditions fail. Installs iproute2 with apt-get when `ip` is missing. Takes
-# about a minute on 2 cores. Environment: BIN (default ./poisonfarm), POISONFARM_DATA (default
+# CI=true, where those conditions fail. Installs iproute2, and Slurm and munge for the Slurm part,
+# with apt-get when missing. Takes about two minutes on 2 cores. Environment: BIN (default ./poisonfarm), POISONFARM_DATA (default
 # ./data), PF_MN_TIMEOUT (seconds for one run, default 240).
 # shellcheck disable=SC2317  # functions run from traps
 set -u
@@ -103,6 +106,7 @@ finish() {
     [ "$FINISHED" = 1 ] && return
     FINISHED=1
     local left=0 h f
+    [ "$(type -t mn_slurm_stop)" = function ] && mn_slurm_stop
     if ! mn_cluster_down >"$TMP/down.log" 2>&1; then left=1; fi
     for h in "${HOSTS[@]}" switch; do
         f=$MN_DIR/run/$h.uts
@@ -119,9 +123,10 @@ finish() {
             "$(cat "$TMP/down.log")"
     fi
     if [ "$failed" -gt 0 ]; then
-        for f in "$MN_DIR"/log/*.log; do
+        for f in "$MN_DIR"/log/*.log "$TMP"/slurm-*.out; do
             [ -s "$f" ] && { echo "----- $f"; tail -n 20 "$f"; }
         done
+        [ "$(type -t mn_slurm_logs)" = function ] && mn_slurm_logs
     fi
     rm -rf "$TMP"
     summary
@@ -472,5 +477,81 @@ else
     fail lost_run_hosts_recorded "/ranks of $OUT:" "$(ranks_table "$OUT")" "/runs:" "$(table "$OUT" /runs)" \
         "/ranks of one.h5:" "$(ranks_table "$TMP/one.h5")" "/runs:" "$(table "$TMP/one.h5" /runs)"
 fi
+
+# ---- 5. Slurm: one slurmd per simulated host ------------------------------------------------------
+
+# shellcheck source=tests/slurm/cluster.sh
+source "$ROOT/tests/slurm/cluster.sh"   # cluster_install
+# shellcheck source=tests/multinode/slurm.sh
+source "$HERE/slurm.sh"
+if ! out=$(cluster_install 2>&1); then
+    if [ "${CI:-}" = true ]; then fail slurm_install "$out"; else skip slurm_multinode "Slurm is not installed and cannot be: $out"; fi
+    exit 0
+fi
+[ -n "$out" ] && echo "$out"
+if mn_slurm_start "$TMP" "$(nproc)" >"$TMP/slurm-up.log" 2>&1; then
+    pass slurm_one_slurmd_per_host
+    info "$(mn_on nodeA scontrol show nodes -o | tr ' ' '\n' | awk -F= '$1 == "NodeName" { n = $2 } $1 == "NodeAddr" { a = $2 }
+        $1 == "State" { printf "%s%s at %s %s", (c++ ? ", " : ""), n, a, $2 }')"
+else
+    fail slurm_one_slurmd_per_host "$(cat "$TMP/slurm-up.log")"
+    exit 1
+fi
+
+job_field() { mn_on nodeA scontrol show job -o "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+wait_job() { # id: until it ended (bounded); prints its state
+    local i state
+    for ((i = 0; i < TIMEOUT * 5; i++)); do
+        state=$(job_field "$1" JobState)
+        case "$state" in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL)
+            echo "$state"; return 0 ;; esac
+        sleep 0.2
+    done
+    echo "still ${state:-unknown} after ${TIMEOUT}s"
+}
+# slurm_job NAME LAUNCHER OUT [ENV=VALUE...]: slurm/multinode.sbatch of the smoke job on 3 nodes x 2
+# tasks, submitted on nodeA; checks that it completed on the 3 hosts, with the same results as -np 1.
+slurm_job() {
+    local name=$1 launcher=$2 out=$3 id state rc log
+    shift 3
+    id=$(mn_on nodeA env PF_BIN="$BIN" PF_LAUNCHER="$launcher" POISONFARM_DATA="$DATA_DIR" "$@" \
+        sbatch --parsable --chdir="$ROOT" --output="$TMP/slurm-%j.out" -N 3 --ntasks-per-node=2 \
+        "$ROOT/slurm/multinode.sbatch" "$SMOKE_JOB" -o "$out" 2>&1)
+    state=$(wait_job "$id")
+    rc=$(job_field "$id" ExitCode)
+    log=$TMP/slurm-$id.out
+    if [ "$state" = COMPLETED ] && [ "$rc" = 0:0 ] && [ "$(job_field "$id" NodeList)" = nodeA,nodeB,nodeC ] &&
+        grep -q "running: $launcher" "$log" && all_done "$out" &&
+        [ "$(ranks_table "$out")" = "$(expect_ranks 0 nodeA:2 nodeB:2 nodeC:2)" ]; then
+        pass "$name"
+        info "job $id: sbatch -N 3 --ntasks-per-node=2 slurm/multinode.sbatch, NodeList=$(job_field "$id" NodeList), $(grep -m1 "running:" "$log" | sed 's/^poisonfarm.sbatch: //')"
+    else
+        fail "$name" "job '$id': state $state, ExitCode $rc, NodeList $(job_field "$id" NodeList) (want COMPLETED 0:0 on nodeA,nodeB,nodeC)" \
+            "/ranks: $(ranks_table "$out" | tr '\n' ';')" "$(tail -n 20 "$log" 2>/dev/null)"
+    fi
+    same_metrics "${name}_identical_to_np1" "$out" "$TMP/smoke-np1.h5" "Slurm job ($launcher) against -np 1"
+    LAST_JOB_LOG=$log
+}
+
+# srun --mpi=pmix, every node with its own copy of MNIST in its own /tmp (node-local: no other host
+# sees it, nor the machine).
+LOCAL=/tmp/pf-data-$(basename "$TMP")
+slurm_job sbatch_3_nodes_srun_pmix srun "$TMP/slurm-srun.h5" PF_LOCAL_DATA="$LOCAL" PF_STAGE=mnist
+local_ok=1
+for h in "${HOSTS[@]}"; do
+    mn_on "$h" cmp -s "$LOCAL/mnist/t10k-labels-idx1-ubyte" "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" || local_ok=0
+    grep -q "^multinode.sbatch: $h: .* in $LOCAL\$" "$LAST_JOB_LOG" || local_ok=0
+done
+[ -e "$LOCAL" ] && local_ok=0
+if [ "$local_ok" = 1 ] && grep -q -- "--data-dir $LOCAL" "$LAST_JOB_LOG"; then
+    pass sbatch_node_local_data
+    info "$(grep '^multinode.sbatch: node' "$LAST_JOB_LOG" | sed 's/^multinode.sbatch: //' | paste -sd ';' | sed 's/;/; /g')"
+else
+    fail sbatch_node_local_data "each host should hold its own copy in $LOCAL (and the machine none), read with --data-dir $LOCAL" \
+        "$(grep '^multinode.sbatch' "$LAST_JOB_LOG")"
+fi
+
+# mpirun inside the allocation (it starts its daemons on the other nodes through Slurm), shared data.
+slurm_job sbatch_3_nodes_mpirun mpirun "$TMP/slurm-mpirun.h5"
 
 exit 0

@@ -82,7 +82,12 @@ _mn_index() {
 }
 
 mn_host_up() {
-    local name=$1
+    local name=$1 pid
+    pid=$(_mn_pid "$name")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        echo "cluster: $name is up already (pid $pid)"
+        return 1
+    fi
     _mn_start "$name" host || return 1
     _mn_wire "$name" "$(_mn_index "$name")" || { echo "cluster: cannot wire $name to the switch"; return 1; }
 }

@@ -418,6 +418,16 @@ for ((i = 0; i < TIMEOUT * 10; i++)); do
     kill -0 "$run_pid" 2>/dev/null || { ended=1; break; }
     sleep 0.1
 done
+if [ "$ended" = 0 ]; then
+    # The run did not end with its host: end it here (its ranks and mpirun).
+    for h in "${HOSTS[@]}"; do
+        # shellcheck disable=SC2046
+        kill -9 $(ranks_on "$h") 2>/dev/null
+    done
+    for p in $(mn_host_pids nodeA); do
+        case "$(readlink "/proc/$p/exe" 2>/dev/null)" in */orterun | */mpirun) kill -9 "$p" ;; esac
+    done
+fi
 wait "$run_pid" 2>/dev/null
 lost_rc=$?
 n=$(h5dump -d /results "$OUT" 2>/dev/null | grep -c '^ *([0-9]*): {')

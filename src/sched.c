@@ -7,6 +7,7 @@
 #include "poisonfarm/lock.h"
 #include "poisonfarm/shm.h"
 #include "poisonfarm/store.h"
+#include "poisonfarm/checkpoint.h"
 #include "poisonfarm/train.h"
 
 #include <errno.h>
@@ -66,7 +67,7 @@ typedef struct {
     MPI_Win win[PF_DS_COUNT];
     MPI_Comm node;                 /* the ranks of this host (MPI_COMM_TYPE_SHARED) */
     pf_lock *lock;                 /* rank 0: this run's hold on the results file */
-    int move_old;                  /* rank 0: --force, move the file of another grid aside */
+    int move_old;                  /* rank 0: --force, move the file of another grid or format aside */
     char old_file_id[40];          /* rank 0: its file id (its checkpoint directory moves too) */
 } sched_ctx;
 
@@ -251,7 +252,21 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     /* An existing results file: same grid (and data) or refused. */
     pf_store_info info;
     memset(&info, 0, sizeof info);
-    if (store_inspect(plan->output, &info, err) != 0) goto cleanup;
+    if (store_inspect(plan->output, &info, err) != 0) {
+        /* --force moves a results file of another format version aside, like one of another grid. */
+        int other_format = info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT;
+        if (other_format && !opts->force) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            pf_error_set(err, PF_ERR_USAGE, "%s: run again with --force to move it aside and start afresh, or -o "
+                         "to write elsewhere", msg);
+        }
+        if (!(opts->force && other_format)) goto cleanup;
+        /* Moved aside by claim_output, once every host has checked its data. */
+        ctx->move_old = 1;
+        ctx->old_file_id[0] = '\0';
+        memset(&info, 0, sizeof info);
+    }
 
     /* Which configurations, and so which datasets, this run needs. */
     pf_results old;
@@ -504,7 +519,7 @@ static void hook_epoch(void *p, const pf_trainer *t)
 {
     cfg_hooks_ctx *h = p;
     /* A checkpoint after every completed epoch: an interrupted configuration resumes here. */
-    if (trainer_save(t, h->ckpt, &h->ckerr) != 0)
+    if (checkpoint_save(t, h->ckpt, &h->ckerr) != 0)
         fprintf(stderr, "poisonfarm: rank %d: warning: %s\n", h->st->rank, h->ckerr.msg);
     poll_stop(h->st);
 }
@@ -575,7 +590,7 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
         return;
     }
     if (access(hc.ckpt, R_OK) == 0) {
-        if (trainer_restore(t, hc.ckpt, &err) == 0) {
+        if (checkpoint_restore(t, hc.ckpt, &err) == 0) {
             printf("poisonfarm: rank %d: configuration %lld resumes after epoch %d\n", st->rank, (long long)id,
                    trainer_result(t)->epochs);
             fflush(stdout);

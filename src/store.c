@@ -1,7 +1,7 @@
 /* store.c -- the results file written in parallel (HDF5 over MPI-IO): collective creation and
  * opening, independent row writes with the status last, the /runs log.
  *
- * Crash consistency (HPC-NOTES.md, "Parallel HDF5 and crash consistency"): every object is created
+ * Crash consistency (docs/design.md, "The results file survives kill -9"): every object is created
  * collectively at start, contiguous, allocated early with an explicit fill value, and the file is
  * flushed once; afterwards ranks only write raw bytes into rows they own, which changes no metadata,
  * so a kill -9 at any moment leaves a file h5dump can open. /ranks and /runs are the chunked,
@@ -20,6 +20,8 @@
 #ifndef PF_CFLAGS
 #define PF_CFLAGS "unknown"
 #endif
+
+const int32_t PF_STORE_FORMAT_CURRENT = PF_STORE_FORMAT;
 
 struct pf_store {
     MPI_Comm comm;

@@ -7,10 +7,13 @@
 
 #include <hdf5.h>
 
-/* Format version of the layout, a root attribute: the mark of a poisonfarm results file.
- * 2: /ranks (every rank's host, per run); /runs rows carry run and nhosts instead of a
- *    comma-separated host list; no hostnames root attribute. */
-#define PF_STORE_FORMAT 2
+/* The results file's format version, a root attribute and the mark of a poisonfarm results file:
+ * every change to its layout or enums bumps it (CHANGELOG.md).
+ * 1: first release. 2: /configs follows the configuration field table (config.h) and gains
+ * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw.
+ * 4: /ranks (every rank's host, for every run that starts); /runs rows carry the run's number and
+ * its number of hosts instead of a 256-character host list; no hostnames root attribute. */
+#define PF_STORE_FORMAT 4
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
 
@@ -24,7 +27,7 @@ typedef struct {
     hid_t row_status_mem;             /* status alone, from a pf_status */
     hid_t run_mem, run_file;          /* /runs row <-> pf_store_run */
     hid_t rank_mem, rank_file;        /* /ranks row <-> pf_store_rank */
-    hid_t enums[16];                  /* the enum types, closed with the rest */
+    hid_t enums[32];                  /* the enum types, closed with the rest */
     int nenums;
 } pf_store_types;
 

@@ -1,6 +1,6 @@
 /* nn.h -- the CNN: the seed's model (and a wider variant) on OpenBLAS, forward, backward, Adam.
  *
- * seed model (seed/RECIPE.md): conv3x3 32 valid relu -> conv 32 -> maxpool2 -> conv 32 -> conv 32
+ * seed model (docs/recipe.md): conv3x3 32 valid relu -> conv 32 -> maxpool2 -> conv 32 -> conv 32
  * -> maxpool2 -> conv 32 -> conv 32 (same padding) -> flatten -> dense 128 relu -> dense 128 relu
  * -> dense K softmax. wide: 64 filters per conv, dense 256. Glorot-uniform kernels, zero biases.
  *
@@ -95,6 +95,9 @@ void model_layer_seconds(const pf_model *m, int i, double *fwd, double *bwd);
 /* FLOPs (multiply-add = 2) of one sample's forward pass and of one training step (forward +
  * backward), counting the GEMM-like work of conv and dense layers. */
 double model_flops_forward(const pf_model *m);
+/* Multiply-adds of one forward pass on one (c, h, w) image with k classes, from the architecture
+ * alone (no model is built): the cost model of the scheduler. */
+double model_forward_macs(pf_model_kind kind, int c, int h, int w, int k);
 double model_flops_train(const pf_model *m);
 
 #endif

@@ -1,13 +1,13 @@
 /* store.h -- the results file: one parallel HDF5 file (MPI-IO) shared by every rank.
  *
- * Layout (README "Results file"): /configs and /results compound tables (one row per
+ * Layout (docs/results-format.md): /configs and /results compound tables (one row per
  * configuration, enums for names), /history/{train_loss,train_acc,val_loss,val_acc,lr,
  * epoch_seconds} [configs x max_epochs], /confusion [configs x Kmax x Kmax] int32, /ranks (the host
  * of every rank of every run, appended when a run starts), /runs log (a row per run that ended
  * cleanly), root attributes (provenance, job text, fingerprint, file id). Everything is created collectively at
  * start, contiguous, allocated early with explicit fill values, and flushed once; during the run a
  * rank writes only raw rows of its own configurations with independent I/O, the status last, so the
- * file stays readable and resumable after kill -9 (HPC-NOTES.md). HDF5's automatic error printing
+ * file stays readable and resumable after kill -9 (docs/design.md). HDF5's automatic error printing
  * is off: calls that cannot fail because of the user go through PF_H5_CHECK; the user-facing
  * checks (store_inspect) report one-line errors instead. */
 #ifndef POISONFARM_STORE_H
@@ -88,6 +88,9 @@ typedef struct {
 
 typedef struct pf_store pf_store;
 
+/* The format version this program reads and writes (CHANGELOG.md lists them). */
+extern const int32_t PF_STORE_FORMAT_CURRENT;
+
 /* What rank 0 learns of an existing file before anyone opens it in parallel (serial, read-only).
  * Returns 0 with info filled, -1 with a one-line error when the file cannot be read as a
  * poisonfarm results file (naming it), never touching it. */
@@ -97,6 +100,9 @@ typedef struct {
     int64_t nconfigs;
     char file_id[40];
     int64_t count[PF_STATUS_COUNT];
+    int32_t format;               /* the file's format version when it is a poisonfarm results
+                                     file, also when the call fails because it is not this
+                                     program's format; 0 otherwise */
 } pf_store_info;
 int store_inspect(const char *path, pf_store_info *info, pf_error *err);
 

@@ -434,7 +434,8 @@ n=$(h5dump -d /results "$OUT" 2>/dev/null | grep -c '^ *([0-9]*): {')
 d=$(pf_count_done "$OUT")
 if [ "$killed" = 0 ] && [ "$ended" = 1 ] && [ "$lost_rc" != 0 ] && [ "$n" = "$NLONG" ] && [ "$d" -ge "$K" ] && [ "$d" -lt "$NLONG" ]; then
     pass host_loss_ends_run_leaves_readable_file
-    info "nodeB lost with $done_at_kill of $NLONG done; mpirun exited $lost_rc; the file reads with $d done: $(mpirun_said "$TMP/lost.log")"
+    info "nodeB lost with $done_at_kill of $NLONG done; mpirun exited $lost_rc: $(mpirun_said "$TMP/lost.log")"
+    info "the file reads with $d done once the job ended (the other hosts' ranks, continued, ran until mpirun ended them)"
 else
     fail host_loss_ends_run_leaves_readable_file "kill ok=$((1 - killed)), run ended=$ended (exit $lost_rc), rows $n, done $d (want >= $K, < $NLONG)" \
         "$(cat "$TMP/kill.log")" "$(tail -n 20 "$TMP/lost.log")"

@@ -132,7 +132,7 @@ finish() {
     summary
 }
 trap 'finish; if [ "$failed" -gt 0 ]; then exit 1; fi' EXIT
-trap 'fail interrupted "stopped by a signal"; exit 1' INT TERM HUP
+trap 'fail interrupted "stopped by a signal"; exit 1' INT TERM HUP PIPE
 
 if mn_cluster_up "$TMP" "${HOSTS[@]}" >"$TMP/up.log" 2>&1; then
     why=

@@ -12,8 +12,10 @@
  * 1: first release. 2: /configs follows the configuration field table (config.h) and gains
  * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw.
  * 4: the modes pairflip, asymmetric and file; /configs gains label_file and label_file_hash;
- * /results gains noise_rate and the detection measures; /transitions and /suspects. */
-#define PF_STORE_FORMAT 4
+ * /results gains noise_rate and the detection measures; /transitions and /suspects.
+ * 5: /ranks (every rank's host, for every run that starts); /runs rows carry the run's number and
+ * its number of hosts instead of a 256-character host list; no hostnames root attribute. */
+#define PF_STORE_FORMAT 5
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
 
@@ -27,6 +29,7 @@ typedef struct {
     hid_t row_status_mem;             /* status alone, from a pf_status */
     hid_t run_mem, run_file;          /* /runs row <-> pf_store_run */
     hid_t susp_mem, susp_file;        /* /suspects element <-> pf_suspect */
+    hid_t rank_mem, rank_file;        /* /ranks row <-> pf_store_rank */
     hid_t enums[32];                  /* the enum types, closed with the rest */
     int nenums;
 } pf_store_types;
@@ -40,5 +43,8 @@ void store_row_pending(pf_store_row *row);
 
 /* A /runs row's fill value (NaN times, -1 counts, empty strings). */
 void store_run_fill(pf_store_run *run);
+
+/* A /ranks row's fill value (-1 numbers, empty host). */
+void store_rank_fill(pf_store_rank *row);
 
 #endif

@@ -199,6 +199,7 @@ void store_results_free(pf_results *r)
     free(r->suspects);
     free(r->job_text);
     free(r->runs);
+    free(r->rank_rows);
     memset(r, 0, sizeof *r);
 }
 
@@ -277,6 +278,12 @@ int store_load(const char *path, pf_results *r, pf_error *err)
     r->nruns = (int64_t)d1[0];
     r->runs = pf_calloc(r->nruns ? (size_t)r->nruns : 1, sizeof *r->runs);
     if (r->nruns > 0 && read_all(file, "runs", t.run_mem, r->runs) < 0) goto fail;
+    /* /ranks: every rank of every run that started. */
+    what = "/ranks";
+    if (read_dims(file, "ranks", 1, d1) < 0) goto fail;
+    r->nrank_rows = (int64_t)d1[0];
+    r->rank_rows = pf_calloc(r->nrank_rows ? (size_t)r->nrank_rows : 1, sizeof *r->rank_rows);
+    if (r->nrank_rows > 0 && read_all(file, "ranks", t.rank_mem, r->rank_rows) < 0) goto fail;
 
     free(id);
     store_types_close(&t);

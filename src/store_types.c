@@ -80,6 +80,7 @@ static void compound(const member *m, int n, size_t memsize, hid_t *mem, hid_t *
 #define ROW(f) offsetof(pf_store_row, f)
 #define RUN(f) offsetof(pf_store_run, f)
 #define SUS(f) offsetof(pf_suspect, f)
+#define RNK(f) offsetof(pf_store_rank, f)
 
 void store_types_create(pf_store_types *t)
 {
@@ -151,14 +152,14 @@ void store_types_create(pf_store_types *t)
     compound(row + 1, nrow - 1, sizeof(pf_store_row), &t->row_metrics_mem, NULL);
     compound(row, 1, sizeof(pf_status), &t->row_status_mem, NULL);
 
-    hid_t hosts = str_type(sizeof(((pf_store_run *)0)->hosts));
     hid_t ended = str_type(sizeof(((pf_store_run *)0)->ended));
     const member run[] = {
         {"start", RUN(start), F64, F64F},
         {"end", RUN(end), F64, F64F},
+        {"run", RUN(run), I32, I32F},
         {"ranks", RUN(ranks), I32, I32F},
         {"threads", RUN(threads), I32, I32F},
-        {"hosts", RUN(hosts), hosts, hosts},
+        {"nhosts", RUN(nhosts), I32, I32F},
         {"configs_done", RUN(configs_done), I64, I64F},
         {"efficiency", RUN(efficiency), F64, F64F},
         {"ended", RUN(ended), ended, ended},
@@ -173,17 +174,25 @@ void store_types_create(pf_store_types *t)
         {"log_prob", SUS(log_prob), F64, F64F},
     };
     compound(sus, (int)(sizeof sus / sizeof sus[0]), sizeof(pf_suspect), &t->susp_mem, &t->susp_file);
+
+    const member rnk[] = {
+        {"run", RNK(run), I32, I32F},
+        {"rank", RNK(rank), I32, I32F},
+        {"host", RNK(host), host, host},
+    };
+    compound(rnk, (int)(sizeof rnk / sizeof rnk[0]), sizeof(pf_store_rank), &t->rank_mem,
+             &t->rank_file);
     /* Compound members hold copies of their types: the string types can go now. */
     PF_H5_CHECK(H5Tclose(host));
     PF_H5_CHECK(H5Tclose(reason));
-    PF_H5_CHECK(H5Tclose(hosts));
     PF_H5_CHECK(H5Tclose(ended));
 }
 
 void store_types_close(pf_store_types *t)
 {
     hid_t all[] = {t->cfg_mem, t->cfg_file, t->row_mem, t->row_file, t->row_metrics_mem,
-                   t->row_status_mem, t->run_mem, t->run_file, t->susp_mem, t->susp_file};
+                   t->row_status_mem, t->run_mem, t->run_file, t->susp_mem, t->susp_file,
+                   t->rank_mem, t->rank_file};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i] > 0) H5Tclose(all[i]);
     for (int i = 0; i < t->nenums; i++) H5Tclose(t->enums[i]);
@@ -210,6 +219,12 @@ void store_run_fill(pf_store_run *run)
 {
     memset(run, 0, sizeof *run);
     run->start = run->end = run->efficiency = NAN;
-    run->ranks = run->threads = -1;
+    run->run = run->ranks = run->threads = run->nhosts = -1;
     run->configs_done = -1;
+}
+
+void store_rank_fill(pf_store_rank *row)
+{
+    memset(row, 0, sizeof *row);
+    row->run = row->rank = -1;
 }

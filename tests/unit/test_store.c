@@ -2,7 +2,7 @@
  *
  * Without arguments: cmocka tests, MPI initialised as a singleton (no mpirun needed): a full
  * create / write / load round trip, enum names in h5dump, store_inspect on every kind of bad file,
- * the /runs log, and the lock. With an argument it is the MPI driver of tests/integ/store_mpi.sh:
+ * the /runs log, the /ranks table, and the lock. With an argument it is the MPI driver of tests/integ/store_mpi.sh:
  *   --mpi-write FILE N     (under mpirun) every rank writes its own rows, then rank 0 checks them
  *   --mpi-endless FILE N   (under mpirun) rewrites its rows round after round until killed (60 s max)
  *   --verify FILE N        (serial) every "done" row must be complete and consistent
@@ -212,7 +212,6 @@ static pf_store *create_file(const char *path, int64_t n)
                           .job_path = "jobs/test.cfg",
                           .fingerprint = 0x0123456789abcdefULL,
                           .data_checksums = "mnist/train-images-idx3-ubyte md5 0123\n",
-                          .hostnames = "alpha,beta",
                           .ranks = 3,
                           .epochs_capped = 1,
                           .file_id = "00ff00ff00ff00ff"};
@@ -400,8 +399,8 @@ static void h5dump_shows_names_and_attributes(void **state)
     assert_non_null(out);
     const char *attrs[] = {"poisonfarm_version", "git_commit", "compiler", "cflags",
                            "openblas_config", "openblas_core", "job_text", "job_path", "fingerprint",
-                           "file_id", "epochs_capped", "created", "ranks", "hostnames",
-                           "data_checksums", "poisonfarm_format", "alpha,beta",
+                           "file_id", "epochs_capped", "created", "ranks",
+                           "data_checksums", "poisonfarm_format",
                            "jobs/test.cfg", PF_VERSION};
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
         if (strstr(out, attrs[i]) == NULL) fail_msg("h5dump -A output lacks %s", attrs[i]);
@@ -536,9 +535,10 @@ static void runs_append_twice(void **state)
         memset(&run, 0, sizeof run);
         run.start = 1000.0 + i;
         run.end = 2000.5 + i;
+        run.run = 7 + i;
         run.ranks = 2 + i;
         run.threads = 1;
-        snprintf(run.hosts, sizeof run.hosts, "node%d", i);
+        run.nhosts = 1 + i;
         run.configs_done = 5 + i;
         run.efficiency = 0.9 + 0.05 * i;
         snprintf(run.ended, sizeof run.ended, "%s", i ? "complete" : "stopped");
@@ -553,7 +553,8 @@ static void runs_append_twice(void **state)
     assert_int_equal(r.runs[0].ranks, 2);
     assert_int_equal(r.runs[1].ranks, 3);
     assert_int_equal(r.runs[1].configs_done, 6);
-    assert_string_equal(r.runs[0].hosts, "node0");
+    assert_int_equal(r.runs[0].run, 7);
+    assert_int_equal(r.runs[1].nhosts, 2);
     assert_string_equal(r.runs[0].ended, "stopped");
     assert_string_equal(r.runs[1].ended, "complete");
     assert_true(fabs(r.runs[1].efficiency - 0.95) < 1e-12);
@@ -570,6 +571,41 @@ static void runs_append_twice(void **state)
 }
 
 /* ---- lock ---- */
+
+/* Every run appends its ranks' hosts to /ranks, numbered 0, 1, ... whatever /runs holds; a host
+ * name of the full PF_HOST_LEN - 1 characters is kept whole. */
+static void ranks_table_per_run(void **state)
+{
+    (void)state;
+    char path[512];
+    tpath(path, sizeof path, "ranks.h5");
+    pf_store *s = create_file(path, 2);
+    pf_store_rank row;
+    memset(&row, 0, sizeof row);
+    char hosts[PF_HOST_LEN];
+    memset(hosts, 'h', sizeof hosts);
+    hosts[PF_HOST_LEN - 1] = '\0';
+    assert_int_equal(store_begin_run(s, hosts), 0);
+    store_close(s);
+    for (int i = 1; i <= 2; i++) {
+        s = store_open(MPI_COMM_WORLD, path);
+        snprintf(hosts, sizeof hosts, "node-%d", i);
+        assert_int_equal(store_begin_run(s, hosts), i);
+        store_close(s);
+    }
+    pf_results r;
+    pf_error err = {0};
+    assert_int_equal(store_load(path, &r, &err), 0);
+    assert_int_equal(r.nrank_rows, 3);
+    assert_int_equal(r.nruns, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r.rank_rows[i].run, i);
+        assert_int_equal(r.rank_rows[i].rank, 0);
+    }
+    assert_int_equal((int)strlen(r.rank_rows[0].host), PF_HOST_LEN - 1);
+    assert_string_equal(r.rank_rows[2].host, "node-2");
+    store_results_free(&r);
+}
 
 static void write_lock(const char *lockfile, const char *host, long pid, const char *job)
 {
@@ -780,11 +816,37 @@ static int verify_file(const char *path, int64_t n, int require_all_done, int64_
     return bad;
 }
 
+/* /ranks after two runs of size ranks each: run 0 then run 1, rank r on host-r. */
+static int verify_ranks(const char *path, int size)
+{
+    pf_results r;
+    pf_error err = {0};
+    if (store_load(path, &r, &err) != 0) {
+        fprintf(stderr, "store_load: %s\n", err.msg);
+        return 1;
+    }
+    int bad = r.nrank_rows != 2 * (int64_t)size;
+    for (int64_t i = 0; i < r.nrank_rows && !bad; i++) {
+        char want[PF_HOST_LEN];
+        snprintf(want, sizeof want, "host-%d", (int)(i % size));
+        bad = r.rank_rows[i].run != (int32_t)(i / size) || r.rank_rows[i].rank != (int32_t)(i % size)
+              || strcmp(r.rank_rows[i].host, want) != 0;
+    }
+    if (bad) fprintf(stderr, "/ranks: %lld rows, not run 0 and 1 of ranks 0..%d on host-<rank>\n",
+                     (long long)r.nrank_rows, size - 1);
+    store_results_free(&r);
+    return bad;
+}
+
 static int mpi_write(const char *path, int64_t n)
 {
     int rank, size = nranks();
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     pf_store *s = create_file(path, n);
+    /* Rank r "runs on" host-r: one /ranks row per rank. */
+    char *hosts = calloc((size_t)size, PF_HOST_LEN);
+    for (int r = 0; r < size; r++) snprintf(hosts + (size_t)r * PF_HOST_LEN, PF_HOST_LEN, "host-%d", r);
+    int bad_run = store_begin_run(s, rank == 0 ? hosts : NULL) != 0;
     static fixture_result f;
     pf_store_row row;
     pf_store_config c;
@@ -798,14 +860,15 @@ static int mpi_write(const char *path, int64_t n)
     store_close(s);
     /* Every rank reopens and sees every row done, then a /runs row is appended. */
     s = store_open(MPI_COMM_WORLD, path);
+    int bad = bad_run || store_begin_run(s, rank == 0 ? hosts : NULL) != 1;
+    free(hosts);
     pf_status *st = malloc((size_t)n * sizeof *st);
     store_read_status(s, st);
-    int bad = 0;
     for (int64_t id = 0; id < n; id++)
         bad |= st[id] != PF_STATUS_DONE && st[id] != PF_STATUS_DIVERGED;
     free(st);
-    pf_store_run run = {.start = 1, .end = 2, .ranks = size, .threads = 1, .configs_done = n,
-                        .efficiency = 0.5, .hosts = "test", .ended = "complete"};
+    pf_store_run run = {.start = 1, .end = 2, .run = 1, .ranks = size, .threads = 1, .nhosts = size,
+                        .configs_done = n, .efficiency = 0.5, .ended = "complete"};
     store_append_run(s, &run);
     store_close(s);
     int any_bad = 0;
@@ -814,6 +877,7 @@ static int mpi_write(const char *path, int64_t n)
         int64_t ndone = 0;
         if (any_bad) fprintf(stderr, "some rank saw a row not done after reopening\n");
         any_bad |= verify_file(path, n, 1, &ndone);
+        any_bad |= verify_ranks(path, size);
         printf("rows done: %lld of %lld on %d ranks\n", (long long)ndone, (long long)n, size);
     }
     MPI_Bcast(&any_bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -931,6 +995,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(inspect_good_file),
             cmocka_unit_test(inspect_other_format),
             cmocka_unit_test(runs_append_twice),
+            cmocka_unit_test(ranks_table_per_run),
             cmocka_unit_test(lock_acquire_refuse_release),
             cmocka_unit_test(lock_stale_dead_pid_taken_over),
             cmocka_unit_test(lock_same_slurm_job_taken_over),

@@ -1,7 +1,7 @@
 /* farm.c -- the run, from start to end: rank 0's verdict on the user's input (farm_prepare.c), the
- * plan shared, the results file created or opened, the queue built and the datasets shared, every
- * rank training (sched.c, farm_worker.c) while rank 0 prints progress, then the clean end: the /runs
- * row, the summary line, the exit status. */
+ * plan shared, every host's data checked, the results file created or opened, the queue built and
+ * the datasets shared, every rank training (sched.c, farm_worker.c) while rank 0 prints progress,
+ * then the clean end: the /runs row, the summary line, the exit status. */
 #include "farm_internal.h"
 
 #include "poisonfarm/grid.h"
@@ -96,26 +96,26 @@ static void on_stopping(void *p)
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+/* Rank 0 learns every rank's host (for /ranks) and how many distinct hosts there are. */
 static void gather_hosts(farm_ctx *ctx, int rank, int size, const char *host)
 {
-    char *all = rank == 0 ? pf_malloc((size_t)size * PF_HOST_LEN) : NULL;
     char mine[PF_HOST_LEN];
     memset(mine, 0, sizeof mine);
     snprintf(mine, sizeof mine, "%s", host);
-    PF_MPI_CHECK(MPI_Gather(mine, PF_HOST_LEN, MPI_CHAR, all, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
-    if (rank == 0) {
-        size_t cap = (size_t)size * (PF_HOST_LEN + 1) + 1, len = 0;
-        ctx->hostnames = pf_calloc(cap, 1);
-        for (int r = 0; r < size; r++) {
-            const char *h = all + (size_t)r * PF_HOST_LEN;
-            int seen = 0;
-            for (int q = 0; q < r && !seen; q++) seen = strcmp(h, all + (size_t)q * PF_HOST_LEN) == 0;
-            if (seen) continue;
-            len += (size_t)snprintf(ctx->hostnames + len, cap - len, "%s%s", len ? "," : "", h);
-        }
-        free(all);
+    if (rank == 0) ctx->hosts = pf_malloc((size_t)size * PF_HOST_LEN);
+    PF_MPI_CHECK(MPI_Gather(mine, PF_HOST_LEN, MPI_CHAR, ctx->hosts, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
+    if (rank != 0) return;
+    /* Ranks of a host are usually neighbours: compare with the distinct ones seen so far. */
+    int32_t n = 0;
+    int *first = pf_malloc(sizeof *first * (size_t)size);
+    for (int r = 0; r < size; r++) {
+        const char *h = ctx->hosts + (size_t)r * PF_HOST_LEN;
+        int seen = 0;
+        for (int32_t q = n - 1; q >= 0 && !seen; q--) seen = strcmp(h, ctx->hosts + (size_t)first[q] * PF_HOST_LEN) == 0;
+        if (!seen) first[n++] = r;
     }
-    pf_mpi_bcast_string(&ctx->hostnames, 0, MPI_COMM_WORLD);
+    free(first);
+    ctx->nhosts = n;
 }
 
 static void share_plan(farm_ctx *ctx, int rank)
@@ -142,11 +142,13 @@ static void ctx_free(farm_ctx *ctx)
     free(ctx->job_text);
     free(ctx->job_path);
     free(ctx->checksums);
-    free(ctx->hostnames);
+    if (ctx->node != MPI_COMM_NULL) PF_MPI_CHECK(MPI_Comm_free(&ctx->node));
+    free(ctx->hosts);
 }
 
 /* Rank 0 checks everything the user gave; the verdict is the first collective step. 0 when the run
- * can go on; else rank 0 has printed the one-line error and every rank returns PF_EXIT_USAGE. */
+ * can go on; else rank 0 has printed the one-line error (and holds no lock) and every rank returns
+ * PF_EXIT_USAGE. */
 static int verdict(farm_ctx *ctx, const pf_run_opts *opts, int rank)
 {
     pf_error err = {0};
@@ -163,17 +165,38 @@ static int verdict(farm_ctx *ctx, const pf_run_opts *opts, int rank)
     return bad ? -1 : 0;
 }
 
-/* Collective: creates the results file, or opens the one being resumed, and reads the statuses. */
-static pf_store *open_store(farm_ctx *ctx, int size)
+/* Collective, after rank 0's verdict: every host checks its data against rank 0's, then rank 0
+ * claims the output. Only then is anything written, so that a host with other data stops the run
+ * cleanly, as one user error. 0, or -1 when rank 0 printed the error and released the lock. */
+static int node_verdict(farm_ctx *ctx, int rank, int size, const char *host)
+{
+    pf_error err = {0};
+    pf_mpi_node_comm(MPI_COMM_WORLD, &ctx->node);
+    int bad = farm_verify_node_data(ctx, rank, size, host, &err) == 0 ? 0 : 1;
+    if (rank == 0 && !bad) bad = farm_claim_output(ctx, &err) == 0 ? 0 : 1;
+    PF_MPI_CHECK(MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    if (bad && rank == 0) {
+        fprintf(stderr, "poisonfarm: %s\n", err.msg);
+        fflush(stderr);
+        lock_release(ctx->lock);
+        ctx->lock = NULL;
+    }
+    return bad ? -1 : 0;
+}
+
+/* Collective: creates the results file, or opens the one being resumed, records which host each
+ * rank runs on (this run's /ranks rows, *run_number) and reads the statuses. */
+static pf_store *open_store(farm_ctx *ctx, int size, int32_t *run_number)
 {
     pf_store *store;
     if (ctx->plan.exists) {
         store = store_open(MPI_COMM_WORLD, ctx->plan.output);
     } else {
         pf_store_meta meta = {ctx->job_text, ctx->job_path, ctx->plan.fingerprint, ctx->checksums,
-                              ctx->hostnames, size, ctx->plan.epochs_capped, ctx->plan.file_id};
+                              size, ctx->plan.epochs_capped, ctx->plan.file_id};
         store = store_create(MPI_COMM_WORLD, ctx->plan.output, ctx->configs, ctx->plan.nconfigs, &meta);
     }
+    *run_number = store_begin_run(store, ctx->hosts);
     /* Every rank reads the status table before any rank writes: the barrier orders every read
        before the first write of a row. */
     ctx->status = pf_malloc(sizeof *ctx->status * (size_t)(ctx->plan.nconfigs ? ctx->plan.nconfigs : 1));
@@ -184,7 +207,8 @@ static pf_store *open_store(farm_ctx *ctx, int size)
 
 /* Collective: the clean end. Rank 0 counts what the file holds now, prints the summary and decides
  * the exit status; every rank appends the /runs row and closes the file. */
-static int finish(farm_run_state *st, pf_store *store, int rank, int size, double t_start_wall)
+static int finish(farm_run_state *st, pf_store *store, int rank, int size, double t_start_wall,
+                  int32_t run_number)
 {
     farm_ctx *ctx = st->ctx;
     /* Everyone together, without spinning while the last ones finish. */
@@ -210,9 +234,10 @@ static int finish(farm_run_state *st, pf_store *store, int rank, int size, doubl
         exit_code = pending > 0 ? PF_EXIT_STOPPED : bad > 0 ? PF_EXIT_CONFIGS : PF_EXIT_OK;
         run.start = t_start_wall;
         run.end = (double)time(NULL);
+        run.run = run_number;
         run.ranks = size;
         run.threads = ctx->plan.threads;
-        snprintf(run.hosts, sizeof run.hosts, "%s", ctx->hostnames);
+        run.nhosts = ctx->nhosts;
         run.configs_done = done_sum;
         double cores = (double)size * ctx->plan.threads;
         run.efficiency = wall > 0 && busy_sum > 0 ? busy_sum / (cores * wall) : NAN;
@@ -254,6 +279,7 @@ int farm_run(const pf_run_opts *opts)
     farm_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     for (int d = 0; d < PF_DS_COUNT; d++) ctx.win[d] = MPI_WIN_NULL;
+    ctx.node = MPI_COMM_NULL;
     double t_start_wall = (double)time(NULL);
 
     farm_run_state st;
@@ -271,7 +297,12 @@ int farm_run(const pf_run_opts *opts)
     char host[PF_HOST_LEN] = "";
     gethostname(host, sizeof host - 1);
     gather_hosts(&ctx, rank, size, host);
-    pf_store *store = open_store(&ctx, size);
+    if (node_verdict(&ctx, rank, size, host) != 0) {
+        ctx_free(&ctx);
+        return PF_EXIT_USAGE;
+    }
+    int32_t run_number = 0;
+    pf_store *store = open_store(&ctx, size, &run_number);
 
     /* Every rank builds the queue (rank 0 hands it out) and so knows which datasets to share. */
     const int64_t n = ctx.plan.nconfigs;
@@ -282,8 +313,10 @@ int farm_run(const pf_run_opts *opts)
     st.total_done = q.done;
     st.failed = q.failed;
     st.cost_total = q.cost;
-    for (int64_t i = 0; i < q.n; i++) ctx.plan.need[ctx.configs[q.ids[i]].cfg.dataset] = 1;
-    shm_share_datasets(ctx.ds, ctx.win, ctx.plan.need, ctx.plan.data_dir, MPI_COMM_WORLD);
+    /* Only the datasets of configurations to run are shared (need: farm_prepare, from the same
+       statuses). */
+    for (int64_t i = 0; i < q.n; i++) PF_ASSERT(ctx.plan.need[ctx.configs[q.ids[i]].cfg.dataset]);
+    shm_share_datasets(ctx.ds, ctx.win, ctx.plan.need, ctx.node);
 
     if (rank == 0 && !opts->quiet) {
         printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s -> %s\n",
@@ -299,7 +332,7 @@ int farm_run(const pf_run_opts *opts)
     sched_main(sched);
     sched_free(sched);
 
-    int exit_code = finish(&st, store, rank, size, t_start_wall);
+    int exit_code = finish(&st, store, rank, size, t_start_wall, run_number);
     sched_queue_free(&q);
     free(st.cost);
     ctx_free(&ctx);

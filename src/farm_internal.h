@@ -18,7 +18,7 @@ typedef struct {
     int exists;                    /* resuming an existing file */
     int threads;
     int epochs_capped;
-    int need[PF_DS_COUNT];         /* datasets to load */
+    int need[PF_DS_COUNT];         /* datasets of the configurations this run trains */
     char output[PF_PATH_MAX];
     char ckpt_dir[PF_PATH_MAX];
     char data_dir[PF_PATH_MAX];
@@ -30,16 +30,37 @@ typedef struct {
     farm_plan plan;
     pf_store_config *configs;      /* nconfigs */
     pf_status *status;             /* nconfigs, as read at start */
-    char *job_text, *job_path, *checksums, *hostnames;
-    pf_dataset ds[PF_DS_COUNT];    /* rank 0's datasets before sharing, everyone's after */
+    char *job_text, *job_path, *checksums;
+    char *hosts;                   /* rank 0: every rank's host, PF_HOST_LEN bytes each */
+    int32_t nhosts;                /* rank 0: distinct hosts */
+    pf_dataset ds[PF_DS_COUNT];    /* node leaders' datasets before sharing, everyone's after */
     MPI_Win win[PF_DS_COUNT];
+    MPI_Comm node;                 /* the ranks of this host (pf_mpi_node_comm) */
     pf_lock *lock;                 /* rank 0: this run's hold on the results file */
+    int move_old;                  /* rank 0: --force, move the file of another grid or format aside */
+    char old_file_id[40];          /* rank 0: its file id (its checkpoint directory moves too) */
 } farm_ctx;
 
+/* The tag of a host's data-check message to rank 0 (the scheduler's tags are 101-103). */
+enum { FARM_TAG_NODE_DATA = 104 };
+
 /* Rank 0, before anything collective: checks everything the user gave and fills ctx (plan,
- * configs, job text and path, data checksums, the loaded datasets, the lock). 0, or -1 with a
- * one-line err; on failure no results file was touched and the lock is not held. */
+ * configs, job text and path, data checksums, the loaded datasets, the lock, what claiming the
+ * output will move aside). 0, or -1 with a one-line err; on failure nothing was touched and the
+ * lock is not held. */
 int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err);
+
+/* Collective, before the results file is created or opened: the leader of every host but rank 0's
+ * loads the datasets of the run (kept for sharing) and checks them against rank 0's checksums, so
+ * that node-local data directories that differ stop the run before anything is written. Returns 0,
+ * or (rank 0 only) -1 with one line naming the first host and file that differ, and how many other
+ * hosts differ. */
+int farm_verify_node_data(farm_ctx *ctx, int rank, int size, const char *host, pf_error *err);
+
+/* Rank 0, once every host has checked its data: the first changes on disk. Moves the results file
+ * of another grid or format aside (--force) and creates the checkpoint directory. 0, or -1 with
+ * err. */
+int farm_claim_output(farm_ctx *ctx, pf_error *err);
 
 /* One rank's means to run configurations. */
 typedef struct {

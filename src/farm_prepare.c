@@ -1,11 +1,13 @@
-/* farm_prepare.c -- rank 0's checks before the results file is touched, and the plan of the run:
- * the job file, the data (loaded and checksummed), the output path, an existing results file
- * (resumed, refused, or moved aside with --force), the lock and the checkpoint directory. Every
- * problem is the user's and becomes one line. */
+/* farm_prepare.c -- the checks before the results file is touched, and the plan of the run: rank 0
+ * checks the job file, the data (loaded and checksummed), the output path and an existing results
+ * file (resumed, refused, or to be moved aside with --force) and takes the lock; every other host
+ * checks its own copy of the data against rank 0's; then rank 0 claims the output (moves the old
+ * file aside, creates the checkpoint directory). Every problem is the user's and becomes one line. */
 #include "farm_internal.h"
 
 #include "poisonfarm/fsutil.h"
 #include "poisonfarm/grid.h"
+#include "poisonfarm/mpi_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -107,9 +109,9 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
                          "to write elsewhere", msg);
         }
         if (!(opts->force && other_format)) goto cleanup;
-        ctx->lock = lock_acquire(plan->output, err);
-        if (ctx->lock == NULL) goto cleanup;
-        if (move_aside(plan->output, "", err) != 0) goto cleanup;
+        /* Moved aside by farm_claim_output, once every host has checked its data. */
+        ctx->move_old = 1;
+        ctx->old_file_id[0] = '\0';
         memset(&info, 0, sizeof info);
     }
 
@@ -145,9 +147,9 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         }
         store_results_free(&old);
         resume = 0;
-        ctx->lock = lock_acquire(plan->output, err);
-        if (ctx->lock == NULL) goto cleanup;
-        if (move_aside(plan->output, info.file_id, err) != 0) goto cleanup;
+        /* Moved aside by farm_claim_output, once every host has checked its data. */
+        ctx->move_old = 1;
+        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", info.file_id);
     }
 
     plan->fingerprint = fp;
@@ -158,6 +160,8 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         memcpy(ctx->configs, old.configs, sizeof *ctx->configs * (size_t)old.n);
         snprintf(plan->file_id, sizeof plan->file_id, "%s", old.file_id);
         ctx->job_text = old.job_text ? strdup(old.job_text) : strdup(job.text);
+        for (int64_t i = 0; i < old.n; i++)
+            if (sched_status_runs(old.rows[i].status, opts->retry_failed)) plan->need[old.configs[i].cfg.dataset] = 1;
         store_results_free(&old);
     } else {
         plan->nconfigs = job.nconfigs;
@@ -167,6 +171,7 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
             c->id = i;
             c->cfg = job.configs[i];
             c->k = ctx->ds[c->cfg.dataset].k;
+            plan->need[c->cfg.dataset] = 1;
         }
         random_hex(plan->file_id, 16);
         ctx->job_text = strdup(job.text);
@@ -200,16 +205,10 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         pf_error_set(err, PF_ERR_IO, "%s: not writable: %s", resume ? plan->output : dir, strerror(errno));
         goto cleanup;
     }
-    if (ctx->lock == NULL) {
-        ctx->lock = lock_acquire(plan->output, err);
-        if (ctx->lock == NULL) goto cleanup;
-    }
+    ctx->lock = lock_acquire(plan->output, err);
+    if (ctx->lock == NULL) goto cleanup;
     if (pf_snprintf(plan->ckpt_dir, sizeof plan->ckpt_dir, "%s.ckpt-%s", plan->output, plan->file_id) != 0) {
         pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory path too long", plan->output);
-        goto cleanup;
-    }
-    if (fs_mkdir_p(plan->ckpt_dir, &fs_err) != 0) {
-        pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory: %s", plan->output, fs_err.msg);
         goto cleanup;
     }
     rc = 0;
@@ -220,5 +219,114 @@ cleanup:
         ctx->lock = NULL;
     }
     grid_free(&job);
+    return rc;
+}
+
+int farm_claim_output(farm_ctx *ctx, pf_error *err)
+{
+    if (ctx->move_old && move_aside(ctx->plan.output, ctx->old_file_id, err) != 0) return -1;
+    pf_error fs_err = {0};
+    if (fs_mkdir_p(ctx->plan.ckpt_dir, &fs_err) != 0)
+        return pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory: %s", ctx->plan.output, fs_err.msg);
+    return 0;
+}
+
+/* ---- every host's data against rank 0's ------------------------------------------------------ */
+
+/* Compares the files of ds, as this host loaded them, with rank 0's checksum lines ("name/file md5",
+ * all datasets). 0 when they are the same files with the same contents; otherwise -1 with a message
+ * naming this host and the first file that differs. */
+static int compare_checksums(const pf_dataset *ds, const char *rank0, const char *host, const char *host0,
+                             pf_error *err)
+{
+    const char *name = dataset_name(ds->id);
+    const size_t nlen = strlen(name);
+    char *mine = NULL;
+    checksum_text(ds, &mine);
+    int rc = 0;
+    /* Every file here: present on rank 0's host, with the same md5. */
+    for (int i = 0; i < ds->nfiles && rc == 0; i++) {
+        const char *path = ds->files[i].path;
+        const char *file = fs_base_name(path);
+        char key[PF_PATH_MAX + 64];
+        snprintf(key, sizeof key, "%s/%s ", name, file);
+        const char *there = NULL;
+        for (const char *l = rank0; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+            if (strncmp(l, key, strlen(key)) == 0) there = l + strlen(key);
+        if (there == NULL)
+            rc = pf_error_set(err, PF_ERR_CORRUPT, "host %s: %s is not among the data files of %s (rank 0's host)",
+                              host, path, host0);
+        else if (strncmp(there, ds->files[i].md5, 32) != 0)
+            rc = pf_error_set(err, PF_ERR_CORRUPT,
+                              "host %s: %s differs from the copy on %s (rank 0's host): md5 %s here, %.32s there",
+                              host, path, host0, ds->files[i].md5, there);
+    }
+    /* Every file of this dataset on rank 0's host: present here too. */
+    for (const char *l = rank0; rc == 0 && l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, name, nlen) != 0 || l[nlen] != '/') continue;
+        const char *file = l + nlen + 1;
+        const char *sp = strchr(file, ' ');
+        if (sp == NULL) continue;
+        int found = 0;
+        for (const char *m = mine; m && *m && !found; m = strchr(m, '\n') ? strchr(m, '\n') + 1 : NULL)
+            found = strncmp(m, l, (size_t)(sp - l) + 1) == 0;
+        if (!found)
+            rc = pf_error_set(err, PF_ERR_MISSING, "host %s: %s/%.*s is missing (%s, rank 0's host, has it)", host,
+                              ds->dir, (int)(sp - file), file, host0);
+    }
+    free(mine);
+    return rc;
+}
+
+int farm_verify_node_data(farm_ctx *ctx, int rank, int size, const char *host, pf_error *err)
+{
+    int nrank;
+    PF_MPI_CHECK(MPI_Comm_rank(ctx->node, &nrank));
+    char host0[PF_HOST_LEN];
+    memset(host0, 0, sizeof host0);
+    if (rank == 0) snprintf(host0, sizeof host0, "%s", host);
+    PF_MPI_CHECK(MPI_Bcast(host0, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
+
+    int bad = 0;
+    pf_error mine = {0};
+    if (nrank == 0 && rank != 0) {
+        for (int d = 0; d < PF_DS_COUNT && !bad; d++) {
+            if (!ctx->plan.need[d]) continue;
+            pf_error e = {0};
+            if (dataset_load(&ctx->ds[d], (pf_dataset_id)d, ctx->plan.data_dir, PF_LOAD_CHECKSUMS, &e) != 0) {
+                pf_error_set(&mine, e.kind, "host %s: %s", host, e.msg);
+                bad = 1;
+            } else if (compare_checksums(&ctx->ds[d], ctx->checksums, host, host0, &mine) != 0) {
+                bad = 1;
+            }
+        }
+    }
+    /* The other ranks sleep while the leaders load and hash (a blocking gather would spin). */
+    int *flags = rank == 0 ? pf_calloc((size_t)size, sizeof *flags) : NULL;
+    MPI_Request req;
+    PF_MPI_CHECK(MPI_Igather(&bad, 1, MPI_INT, flags, 1, MPI_INT, 0, MPI_COMM_WORLD, &req));
+    pf_mpi_wait(&req);
+    if (bad) PF_MPI_CHECK(MPI_Send(mine.msg, (int)sizeof mine.msg, MPI_CHAR, 0, FARM_TAG_NODE_DATA, MPI_COMM_WORLD));
+    int rc = 0;
+    if (rank == 0) {
+        int nbad = 0;
+        pf_error first = {0};
+        for (int r = 1; r < size; r++) {
+            if (!flags[r]) continue;
+            pf_error e = {0};
+            PF_MPI_CHECK(MPI_Recv(e.msg, (int)sizeof e.msg, MPI_CHAR, r, FARM_TAG_NODE_DATA, MPI_COMM_WORLD,
+                                  MPI_STATUS_IGNORE));
+            e.msg[sizeof e.msg - 1] = '\0';
+            if (nbad++ == 0) first = e;
+        }
+        if (nbad > 0) {
+            char more[64] = "";
+            if (nbad > 1) snprintf(more, sizeof more, " (and %d more host%s)", nbad - 1, nbad > 2 ? "s" : "");
+            rc = pf_error_set(err, PF_ERR_CORRUPT,
+                              "%.900s%s; every host must see the same data files at the same path; nothing was written",
+                              first.msg, more);
+        }
+    }
+    free(flags);
     return rc;
 }

@@ -22,6 +22,12 @@ static int cmp_queue(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+int sched_status_runs(pf_status s, int retry_failed)
+{
+    return s == PF_STATUS_PENDING || s == PF_STATUS_RUNNING ||
+           (retry_failed && (s == PF_STATUS_FAILED || s == PF_STATUS_DIVERGED));
+}
+
 void sched_queue_build(sched_queue *q, const pf_status *status, const double *cost, int64_t n,
                        int retry_failed)
 {
@@ -31,7 +37,7 @@ void sched_queue_build(sched_queue *q, const pf_status *status, const double *co
     for (int64_t i = 0; i < n; i++) {
         pf_status s = status[i];
         int bad = s == PF_STATUS_FAILED || s == PF_STATUS_DIVERGED;
-        int run = s == PF_STATUS_PENDING || s == PF_STATUS_RUNNING || (retry_failed && bad);
+        int run = sched_status_runs(s, retry_failed);
         if (s == PF_STATUS_DONE) q->done++;
         if (!run && bad) q->failed++;
         if (run) {
@@ -55,6 +61,7 @@ void sched_queue_free(sched_queue *q)
 
 /* ---- the protocol -------------------------------------------------------------------------- */
 
+/* (104 is the farm's: farm_internal.h.) */
 enum { TAG_REQUEST = 101, TAG_ASSIGN = 102, TAG_STOP = 103 };
 
 /* Rank 0's answer to a request. */

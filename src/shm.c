@@ -84,29 +84,14 @@ void shm_dataset_free(pf_dataset *ds, MPI_Win *win)
 }
 
 void shm_share_datasets(pf_dataset ds[PF_DS_COUNT], MPI_Win win[PF_DS_COUNT], const int need[PF_DS_COUNT],
-                        const char *data_dir, MPI_Comm comm)
+                        MPI_Comm node)
 {
-    int rank, nrank;
-    PF_MPI_CHECK(MPI_Comm_rank(comm, &rank));
-    MPI_Comm node;
-    pf_mpi_node_comm(comm, &node);
-    PF_MPI_CHECK(MPI_Comm_rank(node, &nrank));
     for (int d = 0; d < PF_DS_COUNT; d++) {
         win[d] = MPI_WIN_NULL;
         if (!need[d]) {
-            if (rank == 0) dataset_free(&ds[d]);
+            dataset_free(&ds[d]);
             continue;
         }
-        /* Rank 0 loaded its node's copy while validating; other nodes' leaders load theirs now
-           (the files were validated by rank 0, so a failure here is not the user's input). */
-        if (nrank == 0 && rank != 0) {
-            pf_error err = {0};
-            if (dataset_load(&ds[d], (pf_dataset_id)d, data_dir, 0, &err) != 0)
-                pf_fatal(__FILE__, __LINE__, "%s", err.msg);
-        }
-        /* The node's other ranks sleep while its leader loads (the window's creation would spin). */
-        pf_mpi_barrier(node);
         shm_dataset_share(&ds[d], node, &win[d]);
     }
-    PF_MPI_CHECK(MPI_Comm_free(&node));
 }

@@ -4,7 +4,7 @@
  * mark, payload bytes; the configuration record (the number of configuration fields, then every
  * field's 64 bits in the table order of config.h); the sizes (parameters, classes, items); the
  * trainer's state (epoch, callbacks, Adam, metrics, weights, moments, best weights, history, best
- * predictions, confusion); crc32 of everything before it. One function lists the state and is used
+ * predictions, confusion, detection measures and suspects); crc32 of everything before it. One function lists the state and is used
  * for writing, reading and sizing, so the three cannot disagree. */
 #ifndef POISONFARM_CHECKPOINT_H
 #define POISONFARM_CHECKPOINT_H

@@ -45,6 +45,10 @@ typedef struct {
     double cost;         /* sum of the estimated costs of ids */
 } sched_queue;
 
+/* Whether a configuration in status s is trained by a run: pending and running ones, and with
+ * retry_failed the failed and diverged ones too. */
+int sched_status_runs(pf_status s, int retry_failed);
+
 /* Builds q from the statuses of the n configurations and their estimated costs (any unit): the
  * pending and running ones, and with retry_failed the failed and diverged ones too. Free with
  * sched_queue_free. */

@@ -16,14 +16,11 @@ void shm_dataset_share(pf_dataset *ds, MPI_Comm node, MPI_Win *win);
 /* Collective over the node: frees the window and zeroes *ds. */
 void shm_dataset_free(pf_dataset *ds, MPI_Win *win);
 
-/* Collective over comm: every rank gets the datasets marked in need, one copy per node. On entry
- * comm's rank 0 holds them loaded (and validated: the farm's rank 0 loaded them while checking the
- * user's input); the first rank of every other node loads its node's copy from data_dir, and a
- * failure there aborts the job (the files were validated, so it is not the user's). Datasets not
- * needed are freed on rank 0. On return ds[d] of a needed dataset lives in the window win[d] (free
- * with shm_dataset_free); win[d] is MPI_WIN_NULL for the others. The node's other ranks sleep while
- * their leader loads. */
+/* Collective over node: every rank of the node gets the datasets marked in need, in one copy. On
+ * entry the node's rank 0 holds them loaded (the farm's node leaders loaded and checked them before
+ * the run); datasets not needed are freed. On return ds[d] of a needed dataset lives in the window
+ * win[d] (free with shm_dataset_free); win[d] is MPI_WIN_NULL for the others. */
 void shm_share_datasets(pf_dataset ds[PF_DS_COUNT], MPI_Win win[PF_DS_COUNT], const int need[PF_DS_COUNT],
-                        const char *data_dir, MPI_Comm comm);
+                        MPI_Comm node);
 
 #endif

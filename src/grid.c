@@ -559,21 +559,12 @@ int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err)
                         share);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 uint64_t grid_fingerprint(const pf_job *job)
 {
-    /* Sorting the per-configuration hashes makes the fingerprint a function of the set. */
     int64_t n = job->nconfigs;
     uint64_t *h = pf_malloc((size_t)(n > 0 ? n : 1) * sizeof *h);
     for (int64_t i = 0; i < n; i++) h[i] = config_hash(&job->configs[i]);
-    qsort(h, (size_t)n, sizeof *h, cmp_u64);
-    uint64_t fp = rng_derive(0x6772696466707631ULL, (uint64_t)n);
-    for (int64_t i = 0; i < n; i++) fp = rng_derive(fp, h[i]);
+    uint64_t fp = config_set_fingerprint(h, n);
     free(h);
     return fp;
 }

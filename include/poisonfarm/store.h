@@ -173,6 +173,7 @@ typedef struct {
     int32_t *transitions;         /* n * kmax * kmax: true -> trained label counts */
     pf_suspect *suspects;         /* n * PF_SUSPECTS, item -1 for no entry */
     char *job_text;               /* root attribute */
+    char *data_checksums;         /* root attribute: "dataset/file md5" lines */
     uint64_t fingerprint;
     char file_id[40];
     int epochs_capped;
@@ -185,8 +186,23 @@ typedef struct {
 extern const char *const store_history_names[6];
 
 /* Reads path (serially, read-only). 0, or -1 with a one-line error naming the file. Works on a file
- * whose run is still going or was killed. */
+ * whose run is still going or was killed. Every /configs and /results row is validated (ids equal
+ * to their row, every field in its range, sizes within the file's dimensions, statuses and stop
+ * reasons that are names, fractions in [0, 1] or NaN, the fingerprint the rows give): a file that
+ * breaks a rule is refused with one line naming the row and the field (docs/results-format.md,
+ * "What a reader checks"). */
 int store_load(const char *path, pf_results *r, pf_error *err);
+
+/* The same for /configs, /results and the root attributes only (history, confusion, transitions,
+ * suspects, /runs and /ranks stay NULL / 0): what a resume and `poisonfarm check` need, whatever
+ * the grid's number of epochs and classes. Validated as store_load validates. */
+int store_load_tables(const char *path, pf_results *r, pf_error *err);
+
+/* The fingerprint a run stores: the grid's (config_set_fingerprint of its configurations) mixed
+ * with the data checksums' text, so that a resume needs both unchanged. store_configs_fingerprint
+ * computes it from /configs rows. */
+uint64_t store_run_fingerprint(uint64_t grid_fp, const char *checksums);
+uint64_t store_configs_fingerprint(const pf_store_config *configs, int64_t n, const char *checksums);
 void store_results_free(pf_results *r);
 
 /* Turns HDF5's automatic error printing off (call once at start). */

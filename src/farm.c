@@ -4,6 +4,7 @@
  * then the clean end: the /runs row, the summary line, the exit status. */
 #include "farm_internal.h"
 
+#include "poisonfarm/fsutil.h"
 #include "poisonfarm/grid.h"
 #include "poisonfarm/mpi_util.h"
 #include "poisonfarm/shm.h"
@@ -124,6 +125,9 @@ static void share_plan(farm_ctx *ctx, int rank)
     int64_t n = ctx->plan.nconfigs;
     if (rank != 0) ctx->configs = pf_malloc(sizeof *ctx->configs * (size_t)(n ? n : 1));
     pf_mpi_bcast_bytes(ctx->configs, sizeof *ctx->configs * (size_t)n, 0, MPI_COMM_WORLD);
+    /* The statuses rank 0 read (never every rank reading the file). */
+    if (rank != 0) ctx->status = pf_malloc(sizeof *ctx->status * (size_t)(n ? n : 1));
+    pf_mpi_bcast_bytes(ctx->status, sizeof *ctx->status * (size_t)n, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->job_text, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->job_path, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->checksums, 0, MPI_COMM_WORLD);
@@ -173,7 +177,7 @@ static int node_verdict(farm_ctx *ctx, int rank, int size, const char *host)
     pf_error err = {0};
     pf_mpi_node_comm(MPI_COMM_WORLD, &ctx->node);
     int bad = farm_verify_node_data(ctx, rank, size, host, &err) == 0 ? 0 : 1;
-    if (rank == 0 && !bad) bad = farm_claim_output(ctx, &err) == 0 ? 0 : 1;
+    if (rank == 0 && !bad) bad = farm_claim_output(ctx, size, &err) == 0 ? 0 : 1;
     PF_MPI_CHECK(MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD));
     if (bad && rank == 0) {
         fprintf(stderr, "poisonfarm: %s\n", err.msg);
@@ -184,24 +188,13 @@ static int node_verdict(farm_ctx *ctx, int rank, int size, const char *host)
     return bad ? -1 : 0;
 }
 
-/* Collective: creates the results file, or opens the one being resumed, records which host each
- * rank runs on (this run's /ranks rows, *run_number) and reads the statuses. */
-static pf_store *open_store(farm_ctx *ctx, int size, int32_t *run_number)
+/* Collective: opens the results file (rank 0 created a new one while claiming the output) with the
+ * configurations everyone has, and records which host each rank runs on (this run's /ranks rows,
+ * *run_number). The statuses came from rank 0 (share_plan), read before anyone opened the file. */
+static pf_store *open_store(farm_ctx *ctx, int32_t *run_number)
 {
-    pf_store *store;
-    if (ctx->plan.exists) {
-        store = store_open(MPI_COMM_WORLD, ctx->plan.output);
-    } else {
-        pf_store_meta meta = {ctx->job_text, ctx->job_path, ctx->plan.fingerprint, ctx->checksums,
-                              size, ctx->plan.epochs_capped, ctx->plan.file_id};
-        store = store_create(MPI_COMM_WORLD, ctx->plan.output, ctx->configs, ctx->plan.nconfigs, &meta);
-    }
+    pf_store *store = store_open(MPI_COMM_WORLD, ctx->plan.output, ctx->configs, ctx->plan.nconfigs);
     *run_number = store_begin_run(store, ctx->hosts);
-    /* Every rank reads the status table before any rank writes: the barrier orders every read
-       before the first write of a row. */
-    ctx->status = pf_malloc(sizeof *ctx->status * (size_t)(ctx->plan.nconfigs ? ctx->plan.nconfigs : 1));
-    store_read_status(store, ctx->status);
-    pf_mpi_barrier(MPI_COMM_WORLD);
     return store;
 }
 
@@ -302,7 +295,7 @@ int farm_run(const pf_run_opts *opts)
         return PF_EXIT_USAGE;
     }
     int32_t run_number = 0;
-    pf_store *store = open_store(&ctx, size, &run_number);
+    pf_store *store = open_store(&ctx, &run_number);
 
     /* Every rank builds the queue (rank 0 hands it out) and so knows which datasets to share. */
     const int64_t n = ctx.plan.nconfigs;
@@ -319,9 +312,14 @@ int farm_run(const pf_run_opts *opts)
     shm_share_datasets(ctx.ds, ctx.win, ctx.plan.need, ctx.node);
 
     if (rank == 0 && !opts->quiet) {
-        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s -> %s\n",
+        char bytes[64] = "";
+        if (ctx.plan.file_bytes > 0) {
+            char b[32];
+            snprintf(bytes, sizeof bytes, " (new, %s)", fs_format_bytes(ctx.plan.file_bytes, b, sizeof b));
+        }
+        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s -> %s%s\n",
                ctx.job_path, (long long)n, (long long)q.done, (long long)q.n, size, size == 1 ? "" : "s",
-               ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", ctx.plan.output);
+               ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", ctx.plan.output, bytes);
         fflush(stdout);
     }
 

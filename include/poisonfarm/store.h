@@ -125,14 +125,36 @@ typedef struct {
 } pf_store_info;
 int store_inspect(const char *path, pf_store_info *info, pf_error *err);
 
-/* Collective over comm. Creates a new results file at path (which must not exist) for the given
- * configurations (ids 0..n-1 in order), fully allocated and flushed. Aborts the job on library
- * failure (the caller has checked the path is writable). */
+/* The file's size in bytes, known before it exists (every dataset is allocated when the file is
+ * created): n configurations, the largest class count and max_epochs of the grid, and the bytes of
+ * the string attributes (the job's text, the data checksums). An upper bound within a few per cent
+ * plus 64 KiB of HDF5's own structures; /ranks and /runs grow later by a few KiB per run. */
+double store_size_estimate(int64_t n, int32_t kmax, int32_t max_epochs, size_t text_bytes);
+
+/* Serial, one process (rank 0): creates the results file at path for the given configurations
+ * (ids 0..n-1 in order), every dataset allocated and filled, and closes it. It is written under a
+ * temporary name, path + ".creating-" + meta->file_id, and renamed to path (never replacing a
+ * file there) only once complete and synced, so a failed or killed creation never leaves a file
+ * at path; a leftover temporary file is recognised by store_is_leftover. Returns 0, or -1 with a
+ * one-line err naming the file: no space (ENOSPC, or EDQUOT: a quota) says how much the file needs
+ * and how much is free; a file that appeared at path meanwhile is left alone. Nothing is left
+ * behind on failure. Aborts only on failures that cannot be the user's. */
+int store_create_file(const char *path, const pf_store_config *configs, int64_t n, const pf_store_meta *meta,
+                      pf_error *err);
+
+/* 1 when name (a file name, no directory) is a temporary file that store_create_file of results
+ * file base_name would make: base_name + ".creating-" + hex digits. */
+int store_is_leftover(const char *base_name, const char *name);
+
+/* Collective over comm: store_create_file on rank 0 (aborting the job if it fails: for tests and
+ * drivers, which have checked the path), then store_open. */
 pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *configs, int64_t n,
                        const pf_store_meta *meta);
 
-/* Collective. Opens an existing results file read-write. */
-pf_store *store_open(MPI_Comm comm, const char *path);
+/* Collective. Opens an existing results file read-write. configs (n rows, the same on every rank)
+ * are its /configs rows as the caller read and validated them (the farm: rank 0's, broadcast);
+ * NULL: rank 0 reads them and broadcasts them. The file's dimensions must agree with them. */
+pf_store *store_open(MPI_Comm comm, const char *path, const pf_store_config *configs, int64_t n);
 
 int64_t store_nconfigs(const pf_store *s);
 int32_t store_max_epochs(const pf_store *s);

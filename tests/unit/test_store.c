@@ -339,7 +339,7 @@ static void round_trip(void **state)
     store_results_free(&r);
 
     /* Reopen: reset a done row to pending (a retry), write a pending-row check. */
-    s = store_open(MPI_COMM_WORLD, path);
+    s = store_open(MPI_COMM_WORLD, path, NULL, -1);
     assert_int_equal(store_nconfigs(s), n);
     store_write_pending(s, 2);
     store_close(s);
@@ -563,7 +563,7 @@ static void runs_append_twice(void **state)
     tpath(path, sizeof path, "runs.h5");
     store_close(create_file(path, 2));
     for (int i = 0; i < 2; i++) {
-        pf_store *s = store_open(MPI_COMM_WORLD, path);
+        pf_store *s = store_open(MPI_COMM_WORLD, path, NULL, -1);
         pf_store_run run;
         memset(&run, 0, sizeof run);
         run.start = 1000.0 + i;
@@ -621,7 +621,7 @@ static void ranks_table_per_run(void **state)
     assert_int_equal(store_begin_run(s, hosts), 0);
     store_close(s);
     for (int i = 1; i <= 2; i++) {
-        s = store_open(MPI_COMM_WORLD, path);
+        s = store_open(MPI_COMM_WORLD, path, NULL, -1);
         snprintf(hosts, sizeof hosts, "node-%d", i);
         assert_int_equal(store_begin_run(s, hosts), i);
         store_close(s);
@@ -892,7 +892,7 @@ static int mpi_write(const char *path, int64_t n)
     }
     store_close(s);
     /* Every rank reopens and sees every row done, then a /runs row is appended. */
-    s = store_open(MPI_COMM_WORLD, path);
+    s = store_open(MPI_COMM_WORLD, path, NULL, -1);
     int bad = bad_run || store_begin_run(s, rank == 0 ? hosts : NULL) != 1;
     free(hosts);
     pf_status *st = malloc((size_t)n * sizeof *st);

@@ -9,6 +9,7 @@
 #include "poisonfarm/mpi_util.h"
 #include "poisonfarm/shm.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,9 +251,20 @@ static int finish(farm_run_state *st, pf_store *store, int rank, int size, doubl
             fflush(stdout);
         }
     }
+    /* The /runs row grows the file: on a disk that filled up during the run it is left out (the
+       rows are all there: they were allocated when the file was created), rather than failing
+       inside a collective HDF5 call. */
+    int room = 1;
+    if (rank == 0 && fs_try_reserve(ctx->plan.output, ".space", (int64_t)store_run_growth(1)) != 0) {
+        room = 0;
+        fprintf(stderr, "poisonfarm: %s: no space left for this run's /runs row (%s); every configuration's row is "
+                        "written\n", ctx->plan.output, strerror(errno));
+        fflush(stderr);
+    }
     PF_MPI_CHECK(MPI_Bcast(&run, (int)sizeof run, MPI_BYTE, 0, MPI_COMM_WORLD));
     PF_MPI_CHECK(MPI_Bcast(&exit_code, 1, MPI_INT, 0, MPI_COMM_WORLD));
-    store_append_run(store, &run);
+    PF_MPI_CHECK(MPI_Bcast(&room, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    if (room) store_append_run(store, &run);
     store_close(store);
     if (rank == 0) {
         if (exit_code != PF_EXIT_STOPPED) (void)rmdir(ctx->plan.ckpt_dir); /* empty once all are done */

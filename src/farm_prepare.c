@@ -109,6 +109,22 @@ static int refuse_or_move(farm_ctx *ctx, const pf_run_opts *opts, const char *ou
     return -1;
 }
 
+/* The size of a new results file for job (plan->file_bytes), against the free space of dir. */
+static int check_size(farm_ctx *ctx, const pf_job *job, const char *dir, pf_error *err)
+{
+    farm_plan *plan = &ctx->plan;
+    plan->file_bytes = store_grid_size(job->configs, job->nconfigs, strlen(job->text) + strlen(job->path));
+    int64_t avail = fs_free_bytes(dir);
+    if (avail < 0 || plan->file_bytes <= (double)avail) return 0;
+    char a[32], b[32];
+    return pf_error_set(err, PF_ERR_IO,
+                        "%s: no space for the results file %s: it needs about %s, %s is free (a disk quota may "
+                        "allow less); nothing was written: free some space, shrink the grid (configurations x "
+                        "max_epochs x classes), or write elsewhere with -o",
+                        dir, fs_base_name(plan->output), fs_format_bytes(plan->file_bytes, a, sizeof a),
+                        fs_format_bytes((double)avail, b, sizeof b));
+}
+
 int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
 {
     farm_plan *plan = &ctx->plan;
@@ -176,6 +192,10 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     int need_all[PF_DS_COUNT] = {0};
     for (int64_t i = 0; i < job.nconfigs; i++) need_all[job.configs[i].dataset] = 1;
 
+    /* A new file must fit, and its size is known before any data is read (every dataset is
+       allocated when the file is created): a grid too large for the disk is refused here. */
+    if (!resume && check_size(ctx, &job, dir, err) != 0) goto cleanup;
+
     /* Load (and checksum) the datasets of the grid: a missing or corrupt one is the user's. */
     for (int d = 0; d < PF_DS_COUNT; d++) {
         if (!need_all[d]) continue;
@@ -196,6 +216,7 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         /* Moved aside by farm_claim_output, once every host has checked its data. */
         ctx->move_old = 1;
         snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", old.file_id);
+        if (check_size(ctx, &job, dir, err) != 0) goto cleanup;
     }
 
     plan->fingerprint = fp;
@@ -245,27 +266,6 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         pf_error_set(err, PF_ERR_IO, "%s: not writable: %s", plan->output, strerror(errno));
         goto cleanup;
     }
-    /* A new file must fit: its size is known (every dataset is allocated when it is created). */
-    if (!resume) {
-        int32_t kmax = 1, emax = 1;
-        for (int64_t i = 0; i < plan->nconfigs; i++) {
-            if (ctx->configs[i].k > kmax) kmax = ctx->configs[i].k;
-            if (ctx->configs[i].cfg.max_epochs > emax) emax = ctx->configs[i].cfg.max_epochs;
-        }
-        size_t text = strlen(ctx->job_text) + strlen(ctx->job_path) + (ctx->checksums ? strlen(ctx->checksums) : 0);
-        plan->file_bytes = store_size_estimate(plan->nconfigs, kmax, emax, text + 4096);
-        int64_t avail = fs_free_bytes(dir);
-        if (avail >= 0 && plan->file_bytes > (double)avail) {
-            char a[32], b[32];
-            pf_error_set(err, PF_ERR_IO,
-                         "%s: no space for the results file %s: it needs about %s, %s is free (a disk quota may "
-                         "allow less); nothing was written: free some space, shrink the grid (configurations x "
-                         "max_epochs x classes), or write elsewhere with -o",
-                         dir, fs_base_name(plan->output), fs_format_bytes(plan->file_bytes, a, sizeof a),
-                         fs_format_bytes((double)avail, b, sizeof b));
-            goto cleanup;
-        }
-    }
     if (pf_snprintf(plan->ckpt_dir, sizeof plan->ckpt_dir, "%s.ckpt-%s", plan->output, plan->file_id) != 0) {
         pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory path too long", plan->output);
         goto cleanup;
@@ -282,8 +282,29 @@ cleanup:
     return rc;
 }
 
+/* Asks the file system for the space the run will write before it writes anything: ENOSPC and
+ * EDQUOT (a quota, which statvfs does not show) come out here as one line, not from inside a
+ * collective HDF5 call. */
+static int reserve_space(const farm_ctx *ctx, int ranks, pf_error *err)
+{
+    const double need = ctx->plan.exists ? store_run_growth(ranks) : ctx->plan.file_bytes;
+    if (fs_try_reserve(ctx->plan.output, ".space", (int64_t)need) == 0) return 0;
+    char dir[PF_PATH_MAX], a[32], b[32];
+    fs_parent_dir(ctx->plan.output, dir);
+    int64_t avail = fs_free_bytes(dir);
+    if (errno == ENOSPC || errno == EDQUOT)
+        return pf_error_set(err, PF_ERR_IO,
+                            "%s: no space for the results file %s: %s about %s, %s is free (a disk quota may "
+                            "allow less); nothing was written: free some space, or write elsewhere with -o",
+                            dir, fs_base_name(ctx->plan.output), ctx->plan.exists ? "this run adds" : "it needs",
+                            fs_format_bytes(need, a, sizeof a),
+                            avail >= 0 ? fs_format_bytes((double)avail, b, sizeof b) : "?");
+    return pf_error_set(err, PF_ERR_IO, "%s: cannot write next to the results file: %s", dir, strerror(errno));
+}
+
 int farm_claim_output(farm_ctx *ctx, int ranks, pf_error *err)
 {
+    if (reserve_space(ctx, ranks, err) != 0) return -1;
     if (ctx->move_old && move_aside(ctx->plan.output, ctx->old_file_id, err) != 0) return -1;
     pf_error fs_err = {0};
     if (fs_mkdir_p(ctx->plan.ckpt_dir, &fs_err) != 0)

@@ -157,8 +157,7 @@ int64_t fs_free_bytes(const char *path)
 {
     struct statvfs sv;
     if (statvfs(path, &sv) != 0) return -1;
-    double blocks = geteuid() == 0 ? (double)sv.f_bfree : (double)sv.f_bavail;
-    double bytes = blocks * (double)(sv.f_frsize ? sv.f_frsize : sv.f_bsize);
+    double bytes = (double)sv.f_bavail * (double)(sv.f_frsize ? sv.f_frsize : sv.f_bsize);
     return bytes > 9.0e18 ? INT64_MAX : (int64_t)bytes;
 }
 

@@ -9,6 +9,7 @@
  * /runs at its clean end, each followed by a collective flush. */
 #include "store_internal.h"
 
+#include "poisonfarm/data.h"
 #include "poisonfarm/fsutil.h"
 
 #include <cblas.h>
@@ -230,6 +231,29 @@ double store_size_estimate(int64_t n, int32_t kmax, int32_t max_epochs, size_t t
                    + 2.0 * (double)text_bytes          /* string attributes (and their heap) */
                    + 65536.0;                          /* superblock, object headers, B-trees */
     return bytes * 1.01;
+}
+
+double store_grid_size(const pf_config *configs, int64_t n, size_t job_text_bytes)
+{
+    int32_t kmax = 1, emax = 1;
+    for (int64_t i = 0; i < n; i++) {
+        pf_dataset_shape shape;
+        dataset_shape(configs[i].dataset, &shape);
+        if (shape.k > kmax) kmax = shape.k;
+        if (configs[i].max_epochs > emax) emax = configs[i].max_epochs;
+    }
+    /* The data checksums: a line per data file, a few hundred bytes; the rest of the provenance. */
+    return store_size_estimate(n, kmax, emax, job_text_bytes + 4096);
+}
+
+double store_run_growth(int ranks)
+{
+    pf_store_types t;
+    store_types_create(&t);
+    const double rnk = (double)H5Tget_size(t.rank_file), run = (double)H5Tget_size(t.run_file);
+    store_types_close(&t);
+    const double chunks = (double)((ranks + 255) / 256 + 1); /* /ranks grows by whole chunks */
+    return chunks * 256.0 * rnk + 16.0 * run + 65536.0;
 }
 
 int store_is_leftover(const char *base_name, const char *name)

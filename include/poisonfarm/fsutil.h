@@ -45,9 +45,9 @@ int fs_open_regular(const char *path, const char *what, pf_error *err);
  * exists). */
 int fs_rename_noreplace(const char *from, const char *to);
 
-/* Bytes this process may still write on the file system holding path (a directory or a file):
- * statvfs's available blocks (free blocks for root, who may use the reserved ones). -1 when
- * unknown. Quotas are not seen: a hint, not a promise. */
+/* Bytes an unprivileged process may still write on the file system holding path (a directory or a
+ * file): statvfs's available blocks (root may use a reserve beyond them). -1 when unknown. Quotas
+ * are not seen: a hint, not a promise. */
 int64_t fs_free_bytes(const char *path);
 
 /* Asks the file system for bytes of space in a scratch file next to path (path + suffix), then

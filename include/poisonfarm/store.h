@@ -131,6 +131,14 @@ int store_inspect(const char *path, pf_store_info *info, pf_error *err);
  * plus 64 KiB of HDF5's own structures; /ranks and /runs grow later by a few KiB per run. */
 double store_size_estimate(int64_t n, int32_t kmax, int32_t max_epochs, size_t text_bytes);
 
+/* The same for a grid's configurations (n of them): the largest class count and max_epochs are
+ * theirs, the text is the job's plus room for the data checksums. */
+double store_grid_size(const pf_config *configs, int64_t n, size_t job_text_bytes);
+
+/* At most the bytes one run of `ranks` ranks adds to an existing file (its /ranks rows when it
+ * starts, its /runs row at its clean end, HDF5's structures for them). */
+double store_run_growth(int ranks);
+
 /* Serial, one process (rank 0): creates the results file at path for the given configurations
  * (ids 0..n-1 in order), every dataset allocated and filled, and closes it. It is written under a
  * temporary name, path + ".creating-" + meta->file_id, and renamed to path (never replacing a

@@ -279,4 +279,27 @@ void lock_release(pf_lock *lock)
 
 void lock_forget(pf_lock *lock) { free(lock); }
 
+int lock_describe(const char *results_path, char *out, size_t size)
+{
+    char path[PF_PATH_MAX + 8], text[LOCK_TEXT_MAX], kind[PF_PATH_MAX + 64];
+    out[0] = '\0';
+    if (pf_snprintf(path, sizeof path, "%s.lock", results_path) != 0 || !fs_exists(path)) return 0;
+    holder h;
+    if (read_text(path, text, sizeof text) != 0 || parse(text, &h) != 0) {
+        fs_kind(path, kind, sizeof kind);
+        snprintf(out, size, "%s: %s that is not a lock this poisonfarm can read", path,
+                 strcmp(kind, "a regular file") == 0 ? "a file" : kind);
+        return 2;
+    }
+    char host[256];
+    this_host(host, sizeof host);
+    const char *state = "";
+    if (strcmp(h.host, host) == 0)
+        state = process_gone((pid_t)h.pid) ? "; that process has ended: the next run takes the lock over"
+                                           : "; that process runs";
+    snprintf(out, size, "held by pid %ld on host %s (Slurm job %s) since %s%s", h.pid, h.host, h.job, h.since,
+             state);
+    return 1;
+}
+
 const char *lock_path(const pf_lock *lock) { return lock->path; }

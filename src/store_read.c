@@ -72,10 +72,6 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
         why = "no " PF_STORE_FORMAT_ATTR " attribute";
     else if (read_num_attr(fid, PF_STORE_FORMAT_ATTR, H5T_NATIVE_INT32, &format) < 0)
         why = "unreadable " PF_STORE_FORMAT_ATTR " attribute";
-    else if (H5Lexists(fid, "configs", H5P_DEFAULT) <= 0 || H5Lexists(fid, "results", H5P_DEFAULT) <= 0
-             || H5Lexists(fid, "history", H5P_DEFAULT) <= 0
-             || H5Lexists(fid, "confusion", H5P_DEFAULT) <= 0)
-        why = "/configs, /results, /history or /confusion missing";
     if (why != NULL) {
         H5Fclose(fid);
         return pf_error_set(err, PF_ERR_CORRUPT,
@@ -90,6 +86,15 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
                             path, (int)format, format < PF_STORE_FORMAT ? "an older" : "a newer",
                             PF_STORE_FORMAT);
     }
+    /* A results file of this format without its tables is damaged, not something else. */
+    static const char *const tables[] = {"configs", "results", "history", "confusion", "transitions",
+                                         "suspects", "runs", "ranks"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (H5Lexists(fid, tables[i], H5P_DEFAULT) <= 0) {
+            H5Fclose(fid);
+            return pf_error_set(err, PF_ERR_CORRUPT, "%s: /%s is missing (a damaged results file)", path,
+                                tables[i]);
+        }
     *file = fid;
     return 0;
 }

@@ -2,6 +2,7 @@
  * Fashion-MNIST; raw or gzip, both read through zlib) and the CIFAR-10 / CIFAR-100 binary versions. */
 #include "poisonfarm/data.h"
 
+#include "data_internal.h"
 #include "poisonfarm/fsutil.h"
 
 #include <errno.h>
@@ -808,4 +809,32 @@ int dataset_check_subset(const pf_dataset *ds, int32_t subset, int32_t *n_used, 
                             name, (int)subset, ds->dir, (int)ds->train.n, (int)ds->train_official_n,
                             missing_hint(ds->id));
     }
+}
+
+/* ---- the readers one at a time (data_internal.h) ---- */
+
+int data_read_idx_train(pf_dataset *ds, const char *images, const char *labels, unsigned flags, pf_error *err)
+{
+    PF_ASSERT(ds->id == PF_DS_MNIST || ds->id == PF_DS_FASHION_MNIST);
+    ds->owns_memory = 1;
+    return idx_load_split(ds, &ds->train, images, fs_base_name(images), labels, fs_base_name(labels), 0, flags,
+                          err);
+}
+
+int data_read_cifar_train(pf_dataset *ds, const char *path, unsigned flags, pf_error *err)
+{
+    PF_ASSERT(ds->id == PF_DS_CIFAR10 || ds->id == PF_DS_CIFAR100);
+    const int coarse = ds->id == PF_DS_CIFAR100;
+    const int rec = CIFAR_PIXELS + 1 + coarse;
+    int32_t n = 0;
+    if (cifar_count(path, rec, ds->train_official_n, 0, "at most the official training set", &n, err) != 0) return -1;
+    ds->owns_memory = 1;
+    split_alloc(&ds->train, n, coarse);
+    return cifar_read(ds, path, fs_base_name(path), rec, &ds->train, 0, n, flags, err);
+}
+
+int data_read_class_names(pf_dataset *ds, const char *file, int expect, unsigned flags, pf_error *err)
+{
+    PF_ASSERT(expect >= 1 && expect <= PF_MAX_CLASSES);
+    return cifar_names(ds, file, expect, ds->class_names, flags, err);
 }

@@ -254,6 +254,17 @@ static void rename_never_replaces(void **state)
     assert_true(fs_exists(c));
 }
 
+/* A user error is one line whatever a quoted value holds (found by fuzzing the job files: a name
+ * with a line break in it). */
+static void errors_are_one_line(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    assert_int_equal(pf_error_set(&err, PF_ERR_USAGE, "job.cfg:3: unknown dataset '%s'", "mni\nst\r\x01"), -1);
+    assert_string_equal(err.msg, "job.cfg:3: unknown dataset 'mni?st?" "?'");
+    assert_null(strchr(err.msg, '\n'));
+}
+
 static void sizes_for_people(void **state)
 {
     (void)state;
@@ -291,6 +302,7 @@ int main(void)
         cmocka_unit_test(path_kinds_and_regular_opens),
         cmocka_unit_test(rename_never_replaces),
         cmocka_unit_test(sizes_for_people),
+        cmocka_unit_test(errors_are_one_line),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[600];

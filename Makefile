@@ -3,7 +3,8 @@
 #   make            build ./poisonfarm (optimised)
 #   make run        install what is missing, fetch data, build, run the quick demo job + report
 #   make test       install what is missing, fetch data, build, run every test
-#   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv)
+#   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv);
+#                   ISA=scalar|avx2|avx512 pins the kernels' path (default auto)
 #   make deps       install missing packages (root + apt) or say what is missing
 #   make data       fill the data directory (DATA_DIR, default ./data)
 #   make SANITIZE=1 test   the same tests in an ASan/UBSan build (objects under build-san/)
@@ -15,6 +16,7 @@ PREFIX   ?= /usr/local
 DATA_DIR ?= data
 NP       ?= 2
 SANITIZE ?= 0
+ISA      ?= auto
 
 PKGS     := hdf5-openmpi openblas libconfig zlib libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -134,7 +136,7 @@ valgrind: check-build data
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@mkdir -p output
-	$(BENCH_BIN)
+	$(BENCH_BIN) --isa $(ISA)
 
 run: deps data
 	@$(MAKE) --no-print-directory $(BIN)

@@ -30,7 +30,7 @@ typedef struct {
     int din, dout, relu;      /* dense */
     size_t in_size, out_size; /* floats per image */
     size_t woff, boff;        /* offsets in the parameter buffer */
-    int direct;               /* conv forward by the AVX2 direct kernel instead of im2col + sgemm */
+    int direct;               /* conv forward by the direct kernels instead of im2col + sgemm */
     int direct_bwd;           /* conv backward by the direct kernels (weight and input gradient) */
 } nn_layer;
 
@@ -59,8 +59,25 @@ struct pf_model {
     int threads, nslots;
     nn_slot slots[PF_NN_CHUNKS];
     size_t col_max, gimg_max, gdense_max, pad_max;
+    pf_isa isa;              /* the kernels' path: scalar, avx2 or avx512 (never auto) */
     int profile;
 };
+
+/* Which conv layers run the direct kernels of `isa` (all "valid" ones with fitting channel counts;
+ * none on the scalar path). */
+static void select_isa(pf_model *m, pf_isa isa)
+{
+    PF_ASSERT(isa == PF_ISA_SCALAR || nn_conv_direct_available(isa));
+    m->isa = isa;
+    const int direct_ok = isa != PF_ISA_SCALAR;
+    for (int i = 0; i < m->nconv_part; i++) {
+        nn_layer *l = &m->layers[i];
+        if (l->type != L_CONV) continue;
+        l->direct = direct_ok && l->cd.pad == 0 && l->cd.cout % 16 == 0;
+        l->direct_bwd = direct_ok && l->cd.pad == 0 && l->cd.cout % 32 == 0 &&
+                        (i == 0 || l->cd.cin % 16 == 0);
+    }
+}
 
 static void add_conv(pf_model *m, const char *name, int *h, int *w, int *c, int cout, int pad,
                      size_t *off)
@@ -183,22 +200,18 @@ pf_model *model_create(pf_model_kind kind, int c, int h, int w, int k, int max_b
 
     /* The direct kernels need no im2col workspace: in the model, where the chunk's activations
      * and other processes compete for the caches, writing and re-reading a 663 KB im2col matrix
-     * per image (more than L2) costs more than the GEMM's better arithmetic. */
-    const int direct_ok = nn_conv_direct_available();
+     * per image (more than L2) costs more than the GEMM's better arithmetic. The padded-gradient
+     * workspace is sized for every layer the direct backward can take, whatever the path. */
     for (int i = 0; i < m->nconv_part; i++) {
         nn_layer *l = &m->layers[i];
-        if (l->type == L_CONV) {
-            l->direct = direct_ok && l->cd.pad == 0 && l->cd.cout % 16 == 0;
-            l->direct_bwd = direct_ok && l->cd.pad == 0 && l->cd.cout % 32 == 0 &&
-                            (i == 0 || l->cd.cin % 16 == 0);
-            if (l->direct_bwd && nn_conv_pad_size(&l->cd) > m->pad_max)
-                m->pad_max = nn_conv_pad_size(&l->cd);
-        }
+        if (l->type == L_CONV && nn_conv_pad_size(&l->cd) > m->pad_max)
+            m->pad_max = nn_conv_pad_size(&l->cd);
         if (l->type == L_CONV && nn_conv_col_size(&l->cd) > m->col_max)
             m->col_max = nn_conv_col_size(&l->cd);
         if (l->in_size > m->gimg_max) m->gimg_max = l->in_size;
         if (l->out_size > m->gimg_max) m->gimg_max = l->out_size;
     }
+    select_isa(m, cpu_default_isa());
     size_t wmax = (size_t)flat;
     if ((size_t)hidden > wmax) wmax = hidden;
     if ((size_t)k > wmax) wmax = k;
@@ -254,6 +267,16 @@ void model_init(pf_model *m, uint64_t seed)
             m->params[l->woff + j] = (float)((2.0 * rng_uniform(&rng) - 1.0) * limit);
     }
 }
+
+int model_set_isa(pf_model *m, pf_isa isa)
+{
+    pf_isa use;
+    if (cpu_resolve_isa(isa, &use) != 0) return -1;
+    select_isa(m, use);
+    return 0;
+}
+
+pf_isa model_isa(const pf_model *m) { return m->isa; }
 
 void model_set_threads(pf_model *m, int threads)
 {
@@ -311,7 +334,7 @@ static void chunk_forward(pf_model *m, nn_slot *s, const pf_batch *b, int j0, in
             float *out = s->act[li + 1] + (li == m->nconv_part - 1 ? i : slot_i) * l->out_size;
             if (l->type == L_CONV && l->direct)
                 nn_conv_forward_direct(out, in, m->params + l->woff, m->params + l->boff, &l->cd,
-                                       l->relu);
+                                       l->relu, m->isa);
             else if (l->type == L_CONV)
                 nn_conv_forward(out, s->col, in, m->params + l->woff, m->params + l->boff, &l->cd,
                                 l->relu);
@@ -367,7 +390,7 @@ static void chunk_backward(pf_model *m, nn_slot *s, float *g, int n)
                                           m->layers[li + 1].type == L_POOL);
             if (l->type == L_CONV && l->direct_bwd)
                 nn_conv_backward_direct(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out,
-                                        in, m->wflip + l->woff, s->dpad, &l->cd, relu);
+                                        in, m->wflip + l->woff, s->dpad, &l->cd, relu, m->isa);
             else if (l->type == L_CONV)
                 nn_conv_backward(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out, in,
                                  m->params + l->woff, s->col, &l->cd, relu);

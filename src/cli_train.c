@@ -4,6 +4,7 @@
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/cpu.h"
 #include "poisonfarm/data.h"
 #include "poisonfarm/nn.h"
 #include "poisonfarm/poison.h"
@@ -49,7 +50,8 @@ static void usage(FILE *out)
 {
     fputs("usage: poisonfarm train --dataset NAME --mode random|biased --subset N --percent P\n"
           "                        [options]\n"
-          "       poisonfarm train --from RESULTS.h5 --id N [--threads T] [--data-dir DIR] [--quiet]\n"
+          "       poisonfarm train --from RESULTS.h5 --id N [--threads T] [--isa PATH] [--data-dir DIR]\n"
+          "                        [--quiet]\n"
           "\n"
           "Trains one configuration in this process (no mpirun needed), prints one line per\n"
           "epoch and ends with one line of key=value pairs (accuracies as fractions). With\n"
@@ -75,6 +77,8 @@ static void usage(FILE *out)
           "  --validation-items N     validate on the first N test items (0 = all)\n"
           "  --poison-validation      poison the validation labels too (same percent)\n"
           "  --threads T              compute threads (1); results do not depend on it\n"
+          "  --isa PATH               the kernels' path: auto (this CPU's default), scalar, avx2,\n"
+          "                           avx512; avx2 and avx512 give identical results\n"
           "  --data-dir DIR           data directory (default: $POISONFARM_DATA, then ./data)\n"
           "  --quiet                  only the summary line\n"
           "  --help\n"
@@ -165,8 +169,8 @@ static void print_metrics(const char *who, pf_stop stop, int32_t epochs, int32_t
 static int same_double(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 
 /* Loads the data, trains cfg and prints the epoch lines and the summary line. */
-static int train_and_report(const pf_config *cfg, long threads, const char *data_dir_arg, int quiet,
-                            const replay_info *replay)
+static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, const char *data_dir_arg,
+                            int quiet, const replay_info *replay)
 {
     int status = PF_EXIT_FAIL;
     pf_dataset ds;
@@ -188,11 +192,12 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
         goto cleanup;
     }
     t = trainer_create(cfg, &ds, (int)threads, &err);
-    if (t == NULL) {
+    if (t == NULL || trainer_set_isa(t, isa, &err) != 0) {
         cli_error("%s", err.msg);
         status = PF_EXIT_USAGE;
         goto cleanup;
     }
+    blas_core_warn(); /* after validation: a user error stays one line */
     const pf_result *r = trainer_result(t);
     if (!quiet) {
         char np[32];
@@ -216,9 +221,10 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
         if (cfg->poison_validation)
             printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
                    (long long)r->n_val_poisoned);
-        printf("threads %ld, batch %d, up to %d epochs, seed %llu, repeat %d\n", threads,
-               (int)cfg->batch_size, (int)cfg->max_epochs, (unsigned long long)cfg->seed,
-               (int)cfg->repeat);
+        printf("threads %ld, batch %d, up to %d epochs, seed %llu, repeat %d, kernels %s (%s)\n",
+               threads, (int)cfg->batch_size, (int)cfg->max_epochs, (unsigned long long)cfg->seed,
+               (int)cfg->repeat, isa_name(trainer_isa(t)),
+               isa == PF_ISA_AUTO ? "this CPU's default" : "pinned by --isa");
         fflush(stdout);
     }
 
@@ -267,9 +273,9 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
     if (cfg->poison_validation)
         printf(" poisoned_val_acc=%.6f n_val_poisoned=%lld", r->poisoned_val_acc,
                (long long)r->n_val_poisoned);
-    printf(" n_train=%d n_val=%d n_poisoned=%lld learned_poison=%.6f learned_true=%.6f seconds=%.2f",
+    printf(" n_train=%d n_val=%d n_poisoned=%lld learned_poison=%.6f learned_true=%.6f seconds=%.2f isa=%s",
            (int)r->n_train, (int)r->n_val, (long long)r->n_poisoned, r->learned_poison, r->learned_true,
-           r->train_seconds);
+           r->train_seconds, isa_name(trainer_isa(t)));
     if (replay != NULL) printf(" id=%lld matches_stored=%d", (long long)replay->id, matches > 0);
     printf("\n");
     fflush(stdout);
@@ -281,7 +287,8 @@ cleanup:
 }
 
 /* --from PATH --id N: the configuration's settings and its stored row. */
-static int replay(const char *path, int64_t id, long threads, const char *data_dir_arg, int quiet)
+static int replay(const char *path, int64_t id, long threads, pf_isa isa, const char *data_dir_arg,
+                  int quiet)
 {
     pf_results res;
     pf_error err = {0};
@@ -299,7 +306,7 @@ static int replay(const char *path, int64_t id, long threads, const char *data_d
                   (long long)id, (long long)res.n);
     } else {
         replay_info info = {path, id, &res.rows[at]};
-        status = train_and_report(&res.configs[at].cfg, threads, data_dir_arg, quiet, &info);
+        status = train_and_report(&res.configs[at].cfg, threads, isa, data_dir_arg, quiet, &info);
     }
     store_results_free(&res);
     return status;
@@ -310,7 +317,7 @@ int cmd_train(int argc, char **argv)
     enum {
         O_DATASET = 256, O_MODE, O_SUBSET, O_PERCENT, O_SEED, O_REPEAT, O_BATCH, O_EPOCHS, O_MODEL,
         O_SELECTION, O_THREADS, O_DATADIR, O_PATIENCE, O_LRPAT, O_VALITEMS, O_POISONVAL, O_QUIET,
-        O_LR, O_FROM, O_ID, O_HELP
+        O_LR, O_FROM, O_ID, O_HELP, O_ISA
     };
     static const struct option opts[] = {
         {"dataset", required_argument, NULL, O_DATASET},
@@ -324,6 +331,7 @@ int cmd_train(int argc, char **argv)
         {"model", required_argument, NULL, O_MODEL},
         {"selection", required_argument, NULL, O_SELECTION},
         {"threads", required_argument, NULL, O_THREADS},
+        {"isa", required_argument, NULL, O_ISA},
         {"data-dir", required_argument, NULL, O_DATADIR},
         {"patience", required_argument, NULL, O_PATIENCE},
         {"lr-patience", required_argument, NULL, O_LRPAT},
@@ -340,6 +348,7 @@ int cmd_train(int argc, char **argv)
     config_defaults(&cfg);
     int have_dataset = 0, have_mode = 0, have_subset = 0, have_percent = 0, quiet = 0;
     long threads = 1, v = 0;
+    pf_isa isa = PF_ISA_AUTO;
     const char *data_dir_arg = NULL, *from = NULL;
     long long replay_id = -1;
     const char *setting = NULL;   /* the first configuration option given (not allowed with --from) */
@@ -410,6 +419,10 @@ int cmd_train(int argc, char **argv)
             if (parse_long(a, 1, 1024, &threads) != 0)
                 return bad_usage("--threads '%s': expected an integer from 1 to 1024", a);
             break;
+        case O_ISA:
+            if (isa_from_name(a, &isa) != 0)
+                return bad_usage("unknown --isa '%s' (auto, scalar, avx2, avx512)", a);
+            break;
         case O_DATADIR: data_dir_arg = a; break;
         case O_PATIENCE:
             if (parse_long(a, 0, 100000, &v) != 0)
@@ -450,12 +463,12 @@ int cmd_train(int argc, char **argv)
         if (replay_id < 0) return bad_usage("%s", "--from needs --id N");
         if (setting != NULL)
             return bad_usage("%s: --from takes every setting from the results file", setting);
-        return replay(from, (int64_t)replay_id, threads, data_dir_arg, quiet);
+        return replay(from, (int64_t)replay_id, threads, isa, data_dir_arg, quiet);
     }
     if (!have_dataset) return bad_usage("%s", "--dataset is required");
     if (!have_mode) return bad_usage("%s", "--mode is required");
     if (!have_subset) return bad_usage("%s", "--subset is required");
     if (!have_percent) return bad_usage("%s", "--percent is required");
 
-    return train_and_report(&cfg, threads, data_dir_arg, quiet, NULL);
+    return train_and_report(&cfg, threads, isa, data_dir_arg, quiet, NULL);
 }

@@ -234,6 +234,11 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         goto cleanup;
     }
     plan->threads = opts->threads > 0 ? opts->threads : (job.threads > 0 ? job.threads : 1);
+    if (!cpu_has_isa(opts->isa)) {
+        pf_error_set(err, PF_ERR_USAGE, "--isa %s: this CPU (or its operating system) cannot run the %s kernels",
+                     isa_name(opts->isa), isa_name(opts->isa));
+        goto cleanup;
+    }
     plan->epochs_capped = job.epochs_capped;
 
     /* An existing results file: same grid (and data) or refused. */
@@ -426,6 +431,10 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
 
     pf_error err = {0};
     pf_trainer *t = trainer_create(&sc->cfg, &ctx->ds[sc->cfg.dataset], ctx->plan.threads, &err);
+    if (t != NULL && trainer_set_isa(t, st->opts->isa, &err) != 0) { /* a node without the pinned path */
+        trainer_free(t);
+        t = NULL;
+    }
     if (t == NULL) {
         pf_store_row row;
         memset(&row, 0, sizeof row);
@@ -455,7 +464,7 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
                     err.msg, (long long)id);
             trainer_free(t);
             t = trainer_create(&sc->cfg, &ctx->ds[sc->cfg.dataset], ctx->plan.threads, &err);
-            PF_ASSERT(t != NULL);
+            PF_ASSERT(t != NULL && trainer_set_isa(t, st->opts->isa, &err) == 0);
         }
     }
     pf_train_hooks hooks = {hook_batch, hook_epoch, &hc, &pf_stop_flag};
@@ -829,10 +838,15 @@ int sched_run(const pf_run_opts *opts)
     for (int64_t i = 0; i < st.nqueue; i++) ctx.plan.need[ctx.configs[st.queue[i]].cfg.dataset] = 1;
     share_datasets(&ctx, rank);
 
+    if (rank == 0) blas_core_warn(); /* after validation: a user error stays one line */
     if (rank == 0 && !opts->quiet) {
-        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s -> %s\n",
+        pf_isa isa = PF_ISA_SCALAR;
+        (void)cpu_resolve_isa(opts->isa, &isa);
+        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s, "
+               "kernels %s (%s) -> %s\n",
                ctx.job_path, (long long)ctx.plan.nconfigs, (long long)st.total_done, (long long)st.nqueue,
-               size, size == 1 ? "" : "s", ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", ctx.plan.output);
+               size, size == 1 ? "" : "s", ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", isa_name(isa),
+               opts->isa == PF_ISA_AUTO ? "rank 0's CPU default" : "pinned by --isa", ctx.plan.output);
         fflush(stdout);
     }
 

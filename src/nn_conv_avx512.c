@@ -16,19 +16,19 @@
 #define PF_AVX512 __attribute__((target("avx2,fma,avx512f")))
 #define PF_INLINE static inline __attribute__((always_inline))
 
-enum { FP = 12, DWR = 9 };
+#ifndef PF_FP
+#define PF_FP 12
+#endif
+enum { FP = PF_FP, DWR = 9 };
 
 /* out (P, O) rows p0..p0+FP-1 (only those < P stored), channels ob..ob+16*NV-1. */
 PF_AVX512 PF_INLINE void fwd_block(float *out, const float *in, const float *wgt,
-                                   const float *bias, const pf_conv_dims *d, int p0, int ob,
-                                   int relu, const int NV)
+                                   const float *bias, const pf_conv_dims *d, const int *xoff,
+                                   int p0, int ob, int relu, const int NV)
 {
-    const int C = d->cin, W = d->w, O = d->cout, OW = d->ow, R = 3 * C, P = d->oh * d->ow;
+    const int C = d->cin, W = d->w, O = d->cout, R = 3 * C, P = d->oh * d->ow;
     const float *x[FP];
-    for (int r = 0; r < FP; r++) {
-        int p = p0 + r < P ? p0 + r : P - 1;
-        x[r] = in + ((size_t)(p / OW) * W + p % OW) * C;
-    }
+    for (int r = 0; r < FP; r++) x[r] = in + (size_t)xoff[r] * C;
     __m512 b[2], acc[FP][2];
     for (int v = 0; v < NV; v++) b[v] = bias ? _mm512_loadu_ps(bias + ob + 16 * v) : _mm512_setzero_ps();
 #pragma GCC unroll 12
@@ -62,27 +62,39 @@ PF_AVX512 PF_INLINE void fwd_block(float *out, const float *in, const float *wgt
 }
 
 PF_AVX512 static void fwd_block32(float *out, const float *in, const float *wgt,
-                                  const float *bias, const pf_conv_dims *d, int p0, int ob,
-                                  int relu)
+                                  const float *bias, const pf_conv_dims *d, const int *xoff,
+                                  int p0, int ob, int relu)
 {
-    fwd_block(out, in, wgt, bias, d, p0, ob, relu, 2);
+    fwd_block(out, in, wgt, bias, d, xoff, p0, ob, relu, 2);
 }
 
 PF_AVX512 static void fwd_block16(float *out, const float *in, const float *wgt,
-                                  const float *bias, const pf_conv_dims *d, int p0, int ob,
-                                  int relu)
+                                  const float *bias, const pf_conv_dims *d, const int *xoff,
+                                  int p0, int ob, int relu)
 {
-    fwd_block(out, in, wgt, bias, d, p0, ob, relu, 1);
+    fwd_block(out, in, wgt, bias, d, xoff, p0, ob, relu, 1);
 }
 
 PF_AVX512 void nn_conv_fwd_avx512(float *out, const float *in, const float *wgt, const float *bias,
                                   const pf_conv_dims *d, int relu)
 {
-    const int P = d->oh * d->ow, O = d->cout;
+    const int P = d->oh * d->ow, O = d->cout, OW = d->ow, W = d->w;
+    int xoff[FP], oy = 0, ox = 0; /* the input pixel of each output pixel of the block */
     for (int p0 = 0; p0 < P; p0 += FP) {
+        for (int r = 0; r < FP; r++) {
+            if (p0 + r < P) {
+                xoff[r] = oy * W + ox;
+                if (++ox == OW) {
+                    ox = 0;
+                    oy++;
+                }
+            } else {
+                xoff[r] = xoff[r - 1]; /* past the end: repeat the last pixel, not stored */
+            }
+        }
         int ob = 0;
-        for (; ob + 32 <= O; ob += 32) fwd_block32(out, in, wgt, bias, d, p0, ob, relu);
-        if (ob < O) fwd_block16(out, in, wgt, bias, d, p0, ob, relu);
+        for (; ob + 32 <= O; ob += 32) fwd_block32(out, in, wgt, bias, d, xoff, p0, ob, relu);
+        if (ob < O) fwd_block16(out, in, wgt, bias, d, xoff, p0, ob, relu);
     }
 }
 

@@ -265,12 +265,17 @@ void nn_dense_forward(float *out, const float *x, const float *wgt, const float 
     bias_relu(out, bias, n, o, relu);
 }
 
+void nn_dense_dweight(float *dwgt, const float *x, const float *dout, int n, int d, int o)
+{
+    /* dW (D, O) += x^T (D, n) . dout (n, O) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, o, n, 1.0f, x, d, dout, o, 1.0f, dwgt, o);
+}
+
 void nn_dense_backward(float *dx, float *dwgt, float *dbias, float *dout, const float *out,
                        const float *x, const float *wgt, int n, int d, int o, int relu)
 {
     nn_relu_bias_backward(dout, dbias, out, n, o, relu);
-    /* dW (D, O) += x^T (D, n) . dout (n, O) */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, o, n, 1.0f, x, d, dout, o, 1.0f, dwgt, o);
+    if (dwgt != NULL) nn_dense_dweight(dwgt, x, dout, n, d, o);
     if (dx == NULL) return;
     /* dx (n, D) = dout (n, O) . W^T (O, D) */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, o, 1.0f, dout, o, wgt, o, 0.0f, dx, d);

@@ -96,10 +96,14 @@ void nn_pool_backward_relu(float *din, const float *dout, const float *in, int h
 /* out (n, O) = [relu](x (n, D) . wgt (D, O) + bias (O)). */
 void nn_dense_forward(float *out, const float *x, const float *wgt, const float *bias, int n,
                       int d, int o, int relu);
-/* Backward: dout (n, O) masked in place by the relu; dwgt, dbias +=; dx (n, D) overwritten
- * unless NULL. */
+/* Backward: dout (n, O) masked in place by the relu; dwgt (unless NULL: see nn_dense_dweight),
+ * dbias +=; dx (n, D) overwritten unless NULL. */
 void nn_dense_backward(float *dx, float *dwgt, float *dbias, float *dout, const float *out,
                        const float *x, const float *wgt, int n, int d, int o, int relu);
+
+/* dwgt (D, O) += x (n, D)^T . dout (n, O): the weight-gradient part of nn_dense_backward, for a
+ * caller that masks rows first and sums the weight gradient over more rows later. */
+void nn_dense_dweight(float *dwgt, const float *x, const float *dout, int n, int d, int o);
 
 /* Softmax + sparse categorical cross-entropy on logits (n, K), log-sum-exp stabilised. Returns the
  * SUM of the per-item losses (0 when labels is NULL); pred[i] (if not NULL) = argmax (first on

@@ -19,12 +19,12 @@
 #ifndef PF_FP
 #define PF_FP 12
 #endif
-enum { FP = PF_FP, DWR = 9 };
+enum { FP = PF_FP, DWR_MAX = 12 };
 
 /* out (P, O) rows p0..p0+FP-1 (only those < P stored), channels ob..ob+16*NV-1. */
 PF_AVX512 PF_INLINE void fwd_block(float *out, const float *in, const float *wgt,
                                    const float *bias, const pf_conv_dims *d, const int *xoff,
-                                   int p0, int ob, int relu, const int NV)
+                                   int ky0, int ky1, int p0, int ob, int relu, const int NV)
 {
     const int C = d->cin, W = d->w, O = d->cout, R = 3 * C, P = d->oh * d->ow;
     const float *x[FP];
@@ -35,6 +35,7 @@ PF_AVX512 PF_INLINE void fwd_block(float *out, const float *in, const float *wgt
     for (int r = 0; r < FP; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = b[v];
     for (int ky = 0; ky < 3; ky++) {
+        if (ky < ky0 || ky >= ky1) continue;
         const size_t row = (size_t)ky * W * C;
         const float *w = wgt + (size_t)ky * R * O + ob;
         const float *xr[FP];
@@ -63,24 +64,26 @@ PF_AVX512 PF_INLINE void fwd_block(float *out, const float *in, const float *wgt
 
 PF_AVX512 static void fwd_block32(float *out, const float *in, const float *wgt,
                                   const float *bias, const pf_conv_dims *d, const int *xoff,
-                                  int p0, int ob, int relu)
+                                  int ky0, int ky1, int p0, int ob, int relu)
 {
-    fwd_block(out, in, wgt, bias, d, xoff, p0, ob, relu, 2);
+    fwd_block(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu, 2);
 }
 
 PF_AVX512 static void fwd_block16(float *out, const float *in, const float *wgt,
                                   const float *bias, const pf_conv_dims *d, const int *xoff,
-                                  int p0, int ob, int relu)
+                                  int ky0, int ky1, int p0, int ob, int relu)
 {
-    fwd_block(out, in, wgt, bias, d, xoff, p0, ob, relu, 1);
+    fwd_block(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu, 1);
 }
 
-PF_AVX512 void nn_conv_fwd_avx512(float *out, const float *in, const float *wgt, const float *bias,
-                                  const pf_conv_dims *d, int relu)
+PF_AVX512 void nn_conv_fwd_rows_avx512(float *out, const float *in, const float *wgt,
+                                       const float *bias, const pf_conv_dims *d, int relu, int ylo,
+                                       int yhi)
 {
     const int P = d->oh * d->ow, O = d->cout, OW = d->ow, W = d->w;
     int xoff[FP], oy = 0, ox = 0; /* the input pixel of each output pixel of the block */
     for (int p0 = 0; p0 < P; p0 += FP) {
+        const int oy_first = oy;
         for (int r = 0; r < FP; r++) {
             if (p0 + r < P) {
                 xoff[r] = oy * W + ox;
@@ -92,57 +95,140 @@ PF_AVX512 void nn_conv_fwd_avx512(float *out, const float *in, const float *wgt,
                 xoff[r] = xoff[r - 1]; /* past the end: repeat the last pixel, not stored */
             }
         }
+        const int oy_last = ox > 0 ? oy : oy - 1; /* oy, ox: the next block's first pixel */
+        /* the kernel rows whose input rows are all outside [ylo, yhi) for the whole block */
+        int ky0 = 0, ky1 = 3;
+        while (ky0 < 3 && oy_last + ky0 < ylo) ky0++;
+        while (ky1 > ky0 && oy_first + ky1 - 1 >= yhi) ky1--;
         int ob = 0;
-        for (; ob + 32 <= O; ob += 32) fwd_block32(out, in, wgt, bias, d, xoff, p0, ob, relu);
-        if (ob < O) fwd_block16(out, in, wgt, bias, d, xoff, p0, ob, relu);
+        for (; ob + 32 <= O; ob += 32)
+            fwd_block32(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu);
+        if (ob < O) fwd_block16(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu);
     }
 }
 
-/* dwgt rows k0..k0+8 (k = (ky*3 + kx)*Cin + c), channels ob..ob+31, += over all output pixels. */
-PF_AVX512 static void dw_block(float *dwgt, const float *in, const float *dout,
-                               const pf_conv_dims *d, int k0, int ob)
+PF_AVX512 void nn_conv_fwd_avx512(float *out, const float *in, const float *wgt, const float *bias,
+                                  const pf_conv_dims *d, int relu)
+{
+    nn_conv_fwd_rows_avx512(out, in, wgt, bias, d, relu, 0, d->h);
+}
+
+/* dwgt rows k0..k0+NR-1 (k = (ky*3 + kx)*Cin + c), channels ob..ob+31, += over all output
+ * pixels. */
+PF_AVX512 PF_INLINE void dw_block(float *dwgt, const float *in, const float *dout,
+                                  const pf_conv_dims *d, int k0, int ob, const int NR)
 {
     const int C = d->cin, W = d->w, O = d->cout, OW = d->ow;
-    const float *x[DWR];
-    float *g[DWR];
-    __m512 acc[DWR][2];
-#pragma GCC unroll 9
-    for (int r = 0; r < DWR; r++) {
+    const float *x[DWR_MAX];
+    __m512 acc[DWR_MAX][2];
+#pragma GCC unroll 12
+    for (int r = 0; r < NR; r++) {
         int k = k0 + r, t = k / C, c = k % C;
         x[r] = in + ((size_t)(t / 3) * W + t % 3) * C + c;
-        g[r] = dwgt + (size_t)k * O + ob;
-        acc[r][0] = _mm512_loadu_ps(g[r]);
-        acc[r][1] = _mm512_loadu_ps(g[r] + 16);
+        const float *g = dwgt + (size_t)k * O + ob;
+        acc[r][0] = _mm512_loadu_ps(g);
+        acc[r][1] = _mm512_loadu_ps(g + 16);
     }
     for (int oy = 0; oy < d->oh; oy++) {
         const size_t base = (size_t)oy * W * C;
-        const float *xr[DWR];
-        for (int r = 0; r < DWR; r++) xr[r] = x[r] + base;
+        const float *xr[DWR_MAX];
+#pragma GCC unroll 12
+        for (int r = 0; r < NR; r++) xr[r] = x[r] + base;
         const float *u = dout + (size_t)oy * OW * O + ob;
         for (int ox = 0; ox < OW; ox++, u += O) {
             const __m512 u0 = _mm512_loadu_ps(u), u1 = _mm512_loadu_ps(u + 16);
             const size_t q = (size_t)ox * C;
-#pragma GCC unroll 9
-            for (int r = 0; r < DWR; r++) {
+#pragma GCC unroll 12
+            for (int r = 0; r < NR; r++) {
                 const __m512 s = _mm512_set1_ps(xr[r][q]);
                 acc[r][0] = _mm512_fmadd_ps(s, u0, acc[r][0]);
                 acc[r][1] = _mm512_fmadd_ps(s, u1, acc[r][1]);
             }
         }
     }
-#pragma GCC unroll 9
-    for (int r = 0; r < DWR; r++) {
-        _mm512_storeu_ps(g[r], acc[r][0]);
-        _mm512_storeu_ps(g[r] + 16, acc[r][1]);
+#pragma GCC unroll 12
+    for (int r = 0; r < NR; r++) {
+        float *g = dwgt + (size_t)(k0 + r) * O + ob;
+        _mm512_storeu_ps(g, acc[r][0]);
+        _mm512_storeu_ps(g + 16, acc[r][1]);
     }
+}
+
+PF_AVX512 static void dw_block9(float *dwgt, const float *in, const float *dout,
+                                const pf_conv_dims *d, int k0, int ob)
+{
+    dw_block(dwgt, in, dout, d, k0, ob, 9);
+}
+
+/* dwgt rows k0..k0+NR-1 all of one tap (ky, kx) -- channels c0..c0+NR-1, consecutive floats of
+ * every input pixel, so the broadcasts share one pointer with constant offsets -- and channels
+ * ob..ob+31, += over all output pixels. */
+PF_AVX512 PF_INLINE void dw_tap_block(float *dwgt, const float *in, const float *dout,
+                                      const pf_conv_dims *d, int t, int c0, int ob, const int NR)
+{
+    const int C = d->cin, W = d->w, O = d->cout, OW = d->ow;
+    const float *x0 = in + ((size_t)(t / 3) * W + t % 3) * C + c0;
+    float *g0 = dwgt + ((size_t)t * C + c0) * O + ob;
+    __m512 acc[DWR_MAX][2];
+#pragma GCC unroll 12
+    for (int r = 0; r < NR; r++) {
+        acc[r][0] = _mm512_loadu_ps(g0 + (size_t)r * O);
+        acc[r][1] = _mm512_loadu_ps(g0 + (size_t)r * O + 16);
+    }
+    for (int oy = 0; oy < d->oh; oy++) {
+        const float *x = x0 + (size_t)oy * W * C;
+        const float *u = dout + (size_t)oy * OW * O + ob;
+        for (int ox = 0; ox < OW; ox++, u += O, x += C) {
+            const __m512 u0 = _mm512_loadu_ps(u), u1 = _mm512_loadu_ps(u + 16);
+#pragma GCC unroll 12
+            for (int r = 0; r < NR; r++) {
+                const __m512 s = _mm512_set1_ps(x[r]);
+                acc[r][0] = _mm512_fmadd_ps(s, u0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(s, u1, acc[r][1]);
+            }
+        }
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < NR; r++) {
+        _mm512_storeu_ps(g0 + (size_t)r * O, acc[r][0]);
+        _mm512_storeu_ps(g0 + (size_t)r * O + 16, acc[r][1]);
+    }
+}
+
+PF_AVX512 static void dw_tap12(float *dwgt, const float *in, const float *dout,
+                               const pf_conv_dims *d, int t, int c0, int ob)
+{
+    dw_tap_block(dwgt, in, dout, d, t, c0, ob, 12);
+}
+
+PF_AVX512 static void dw_tap8(float *dwgt, const float *in, const float *dout,
+                              const pf_conv_dims *d, int t, int c0, int ob)
+{
+    dw_tap_block(dwgt, in, dout, d, t, c0, ob, 8);
+}
+
+PF_AVX512 static void dw_tap4(float *dwgt, const float *in, const float *dout,
+                              const pf_conv_dims *d, int t, int c0, int ob)
+{
+    dw_tap_block(dwgt, in, dout, d, t, c0, ob, 4);
 }
 
 PF_AVX512 void nn_conv_dw_avx512(float *dwgt, const float *in, const float *dout,
                                  const pf_conv_dims *d)
 {
-    const int K = 9 * d->cin;
-    for (int k0 = 0; k0 < K; k0 += DWR)
-        for (int ob = 0; ob < d->cout; ob += 32) dw_block(dwgt, in, dout, d, k0, ob);
+    const int C = d->cin, K = 9 * C;
+    for (int ob = 0; ob < d->cout; ob += 32) {
+        if (C % 4 != 0) { /* the first layer (Cin 1, 3): 9 rows across taps */
+            for (int k0 = 0; k0 < K; k0 += 9) dw_block9(dwgt, in, dout, d, k0, ob);
+            continue;
+        }
+        for (int t = 0; t < 9; t++) { /* Cin a multiple of 4: blocks of 12, 8, 4 channels of a tap */
+            int c0 = 0;
+            for (; c0 + 12 <= C; c0 += 12) dw_tap12(dwgt, in, dout, d, t, c0, ob);
+            if (C - c0 == 8) dw_tap8(dwgt, in, dout, d, t, c0, ob);
+            if (C - c0 == 4) dw_tap4(dwgt, in, dout, d, t, c0, ob);
+        }
+    }
 }
 
 #else

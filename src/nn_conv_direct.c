@@ -101,6 +101,12 @@ void nn_conv_dinput_direct(float *din, float *dpad, const float *dout, const flo
     memset(dpad + (size_t)(PH - b) * prow, 0, sizeof(float) * prow * b);
     pf_conv_dims f;
     nn_conv_dims(&f, PH, PW, O, d->cin, 0);
+#ifdef PF_HAVE_X86_KERNELS
+    if (isa == PF_ISA_AVX512) { /* skips the all-zero border rows: the same bits */
+        nn_conv_fwd_rows_avx512(din, dpad, wflip, NULL, &f, 0, b, PH - b);
+        return;
+    }
+#endif
     nn_conv_forward_direct(din, dpad, wflip, NULL, &f, 0, isa);
 }
 

@@ -19,6 +19,12 @@ void nn_conv_dw_avx2(float *dwgt, const float *in, const float *dout, const pf_c
 void nn_conv_fwd_avx512(float *out, const float *in, const float *wgt, const float *bias,
                         const pf_conv_dims *d, int relu);
 void nn_conv_dw_avx512(float *dwgt, const float *in, const float *dout, const pf_conv_dims *d);
+/* The forward of nn_conv_fwd_avx512 for an input whose rows outside [ylo, yhi) are zero: a block
+ * of output pixels skips the kernel rows that read only such rows. Adding the exact zeros they
+ * would contribute never changes a sum (the accumulators start at the bias or +0 and cannot
+ * become -0), so the result is the same bits as the full forward's for finite weights. */
+void nn_conv_fwd_rows_avx512(float *out, const float *in, const float *wgt, const float *bias,
+                             const pf_conv_dims *d, int relu, int ylo, int yhi);
 #endif
 
 #endif

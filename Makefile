@@ -5,6 +5,8 @@
 #   make test       install what is missing, fetch data, build, run every test
 #   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv);
 #                   ISA=scalar|avx2|avx512 pins the kernels' path (default auto)
+#   make bench-peer poisonfarm against its PyTorch twin (bench/peer/; installs python3-torch
+#                   when missing), whole-process times and ratios (output/bench-peer.csv)
 #   make deps       install missing packages (root + apt) or say what is missing
 #   make data       fill the data directory (DATA_DIR, default ./data)
 #   make SANITIZE=1 test   the same tests in an ASan/UBSan build (objects under build-san/)
@@ -55,7 +57,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BUILD)/bench/bench_nn
 
-.PHONY: all run test test-unit test-integ test-slurm bench deps data clean install check-build valgrind
+.PHONY: all run test test-unit test-integ test-slurm bench bench-peer deps data clean install check-build valgrind
 all: $(BIN)
 
 # V=1 shows the full commands.
@@ -137,6 +139,10 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@mkdir -p output
 	$(BENCH_BIN) --isa $(ISA)
+
+bench-peer: deps data
+	@$(MAKE) --no-print-directory $(BIN)
+	@BIN=$(BIN) DATA_DIR=$(DATA_DIR) ISA=$(ISA) bash bench/peer/run.sh
 
 run: deps data
 	@$(MAKE) --no-print-directory $(BIN)

@@ -21,30 +21,31 @@
 #endif
 enum { FP = PF_FP, DWR_MAX = 12 };
 
-/* out (P, O) rows p0..p0+FP-1 (only those < P stored), channels ob..ob+16*NV-1. */
+/* out (P, O) rows p0..p0+NPX-1 (only those < P stored), channels ob..ob+16*NV-1. */
 PF_AVX512 PF_INLINE void fwd_block(float *out, const float *in, const float *wgt,
                                    const float *bias, const pf_conv_dims *d, const int *xoff,
-                                   int ky0, int ky1, int p0, int ob, int relu, const int NV)
+                                   int ky0, int ky1, int p0, int ob, int relu, const int NPX,
+                                   const int NV)
 {
     const int C = d->cin, W = d->w, O = d->cout, R = 3 * C, P = d->oh * d->ow;
     const float *x[FP];
-    for (int r = 0; r < FP; r++) x[r] = in + (size_t)xoff[r] * C;
+    for (int r = 0; r < NPX; r++) x[r] = in + (size_t)xoff[r] * C;
     __m512 b[2], acc[FP][2];
     for (int v = 0; v < NV; v++) b[v] = bias ? _mm512_loadu_ps(bias + ob + 16 * v) : _mm512_setzero_ps();
 #pragma GCC unroll 12
-    for (int r = 0; r < FP; r++)
+    for (int r = 0; r < NPX; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = b[v];
     for (int ky = 0; ky < 3; ky++) {
         if (ky < ky0 || ky >= ky1) continue;
         const size_t row = (size_t)ky * W * C;
         const float *w = wgt + (size_t)ky * R * O + ob;
         const float *xr[FP];
-        for (int r = 0; r < FP; r++) xr[r] = x[r] + row;
+        for (int r = 0; r < NPX; r++) xr[r] = x[r] + row;
         for (int j = 0; j < R; j++, w += O) {
             __m512 wv[2];
             for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(w + 16 * v);
 #pragma GCC unroll 12
-            for (int r = 0; r < FP; r++) {
+            for (int r = 0; r < NPX; r++) {
                 const __m512 s = _mm512_set1_ps(xr[r][j]);
                 for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(s, wv[v], acc[r][v]);
             }
@@ -53,28 +54,33 @@ PF_AVX512 PF_INLINE void fwd_block(float *out, const float *in, const float *wgt
     if (relu) {
         const __m512 z = _mm512_setzero_ps();
 #pragma GCC unroll 12
-        for (int r = 0; r < FP; r++)
+        for (int r = 0; r < NPX; r++)
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_max_ps(acc[r][v], z);
     }
-    for (int r = 0; r < FP && p0 + r < P; r++) {
+    for (int r = 0; r < NPX && p0 + r < P; r++) {
         float *o = out + (size_t)(p0 + r) * O + ob;
         for (int v = 0; v < NV; v++) _mm512_storeu_ps(o + 16 * v, acc[r][v]);
     }
 }
 
-PF_AVX512 static void fwd_block32(float *out, const float *in, const float *wgt,
-                                  const float *bias, const pf_conv_dims *d, const int *xoff,
-                                  int ky0, int ky1, int p0, int ob, int relu)
-{
-    fwd_block(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu, 2);
-}
+/* The instances: 12, 8 or 4 pixels (a short last block computes fewer repeated pixels) x 32 or
+ * 16 channels. */
+#define PF_FWD_INSTANCE(NAME, NPX, NV)                                                            \
+    PF_AVX512 static void NAME(float *out, const float *in, const float *wgt, const float *bias,  \
+                               const pf_conv_dims *d, const int *xoff, int ky0, int ky1, int p0,   \
+                               int ob, int relu)                                                  \
+    {                                                                                             \
+        fwd_block(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu, NPX, NV);                  \
+    }
+PF_FWD_INSTANCE(fwd_12x32, 12, 2)
+PF_FWD_INSTANCE(fwd_12x16, 12, 1)
+PF_FWD_INSTANCE(fwd_8x32, 8, 2)
+PF_FWD_INSTANCE(fwd_8x16, 8, 1)
+PF_FWD_INSTANCE(fwd_4x32, 4, 2)
+PF_FWD_INSTANCE(fwd_4x16, 4, 1)
 
-PF_AVX512 static void fwd_block16(float *out, const float *in, const float *wgt,
-                                  const float *bias, const pf_conv_dims *d, const int *xoff,
-                                  int ky0, int ky1, int p0, int ob, int relu)
-{
-    fwd_block(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu, 1);
-}
+typedef void (*fwd_fn)(float *, const float *, const float *, const float *, const pf_conv_dims *,
+                       const int *, int, int, int, int, int);
 
 PF_AVX512 void nn_conv_fwd_rows_avx512(float *out, const float *in, const float *wgt,
                                        const float *bias, const pf_conv_dims *d, int relu, int ylo,
@@ -100,10 +106,12 @@ PF_AVX512 void nn_conv_fwd_rows_avx512(float *out, const float *in, const float 
         int ky0 = 0, ky1 = 3;
         while (ky0 < 3 && oy_last + ky0 < ylo) ky0++;
         while (ky1 > ky0 && oy_first + ky1 - 1 >= yhi) ky1--;
+        const int left = P - p0;
+        const fwd_fn f32 = left <= 4 ? fwd_4x32 : left <= 8 ? fwd_8x32 : fwd_12x32,
+                     f16 = left <= 4 ? fwd_4x16 : left <= 8 ? fwd_8x16 : fwd_12x16;
         int ob = 0;
-        for (; ob + 32 <= O; ob += 32)
-            fwd_block32(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu);
-        if (ob < O) fwd_block16(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu);
+        for (; ob + 32 <= O; ob += 32) f32(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu);
+        if (ob < O) f16(out, in, wgt, bias, d, xoff, ky0, ky1, p0, ob, relu);
     }
 }
 

@@ -48,6 +48,7 @@ typedef struct {
                                          images for the conv part, chunk rows from the flatten on */
     float *col;                       /* im2col of one image */
     float *dpad;                      /* zero-padded output gradient of one image (direct backward) */
+    float *xpad;                      /* zero-padded input of a "same" layer (direct kernels) */
     float *ga, *gb;                   /* per-image gradient ping-pong for the conv part */
     float *gdl[PF_NN_MAX_LAYERS];     /* per dense layer: its output gradient (chunk, dout); at
                                          nconv_part - 1: the flatten's (chunk, flat) */
@@ -69,7 +70,7 @@ struct pf_model {
     int64_t ccorrect[PF_NN_CHUNKS];
     int threads, nslots;
     nn_slot slots[PF_NN_CHUNKS];
-    size_t col_max, gimg_max, pad_max;
+    size_t col_max, gimg_max, pad_max, xpad_max;
     pf_isa isa;              /* the kernels' path: scalar, avx2 or avx512 (never auto) */
     int profile;
 };
@@ -84,8 +85,8 @@ static void select_isa(pf_model *m, pf_isa isa)
     for (int i = 0; i < m->nconv_part; i++) {
         nn_layer *l = &m->layers[i];
         if (l->type != L_CONV) continue;
-        l->direct = direct_ok && l->cd.pad == 0 && l->cd.cout % 16 == 0;
-        l->direct_bwd = direct_ok && l->cd.pad == 0 && l->cd.cout % 32 == 0 &&
+        l->direct = direct_ok && l->cd.pad <= 1 && l->cd.cout % 16 == 0;
+        l->direct_bwd = direct_ok && l->cd.pad <= 1 && l->cd.cout % 32 == 0 &&
                         (i == 0 || l->cd.cin % 16 == 0);
     }
 }
@@ -157,6 +158,7 @@ static void slot_alloc(pf_model *m, nn_slot *s)
             s->gdl[i] = pf_malloc_aligned(sizeof(float) * m->chunk_max * m->layers[i].out_size);
     s->col = pf_malloc_aligned(sizeof(float) * m->col_max);
     s->dpad = pf_malloc_aligned(sizeof(float) * (m->pad_max > 0 ? m->pad_max : 1));
+    s->xpad = pf_malloc_aligned(sizeof(float) * (m->xpad_max > 0 ? m->xpad_max : 1));
     s->ga = pf_malloc_aligned(sizeof(float) * m->gimg_max);
     s->gb = pf_malloc_aligned(sizeof(float) * m->gimg_max);
     s->lab = pf_malloc(m->chunk_max);
@@ -167,6 +169,7 @@ static void slot_free(pf_model *m, nn_slot *s)
     for (int i = 0; i <= m->nlayers; i++) free(s->act[i]);
     free(s->col);
     free(s->dpad);
+    free(s->xpad);
     free(s->ga);
     free(s->gb);
     for (int i = 0; i < m->nlayers; i++) free(s->gdl[i]);
@@ -219,6 +222,8 @@ pf_model *model_create(pf_model_kind kind, int c, int h, int w, int k, int max_b
         nn_layer *l = &m->layers[i];
         if (l->type == L_CONV && nn_conv_pad_size(&l->cd) > m->pad_max)
             m->pad_max = nn_conv_pad_size(&l->cd);
+        if (l->type == L_CONV && l->cd.pad > 0 && nn_conv_xpad_size(&l->cd) > m->xpad_max)
+            m->xpad_max = nn_conv_xpad_size(&l->cd);
         if (l->type == L_CONV && nn_conv_col_size(&l->cd) > m->col_max)
             m->col_max = nn_conv_col_size(&l->cd);
         if (l->in_size > m->gimg_max) m->gimg_max = l->in_size;
@@ -354,7 +359,12 @@ static void conv_forward_image(pf_model *m, nn_slot *s, const pf_batch *b, int j
         nn_layer *l = &m->layers[li];
         const float *in = act_in(m, s, li, si, row);
         float *out = act_out(m, s, li, si, row);
-        if (l->type == L_CONV && l->direct)
+        if (l->type == L_CONV && l->direct && l->cd.pad > 0) {
+            pf_conv_dims v;
+            nn_conv_pad_input(s->xpad, in, &l->cd, &v);
+            nn_conv_forward_direct(out, s->xpad, m->params + l->woff, m->params + l->boff, &v,
+                                   l->relu, m->isa);
+        } else if (l->type == L_CONV && l->direct)
             nn_conv_forward_direct(out, in, m->params + l->woff, m->params + l->boff, &l->cd,
                                    l->relu, m->isa);
         else if (l->type == L_CONV)
@@ -432,7 +442,7 @@ static void conv_backward_image(pf_model *m, nn_slot *s, float *g, int si, int r
         const int relu = l->relu && !(li + 1 < m->nconv_part && m->layers[li + 1].type == L_POOL);
         if (l->type == L_CONV && l->direct_bwd)
             nn_conv_backward_direct(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out, in,
-                                    m->wflip + l->woff, s->dpad, &l->cd, relu, m->isa);
+                                    m->wflip + l->woff, s->dpad, s->xpad, &l->cd, relu, m->isa);
         else if (l->type == L_CONV)
             nn_conv_backward(li == 0 ? NULL : gin, g + l->woff, g + l->boff, gout, out, in,
                              m->params + l->woff, s->col, &l->cd, relu);

@@ -110,11 +110,37 @@ void nn_conv_dinput_direct(float *din, float *dpad, const float *dout, const flo
     nn_conv_forward_direct(din, dpad, wflip, NULL, &f, 0, isa);
 }
 
+size_t nn_conv_xpad_size(const pf_conv_dims *d)
+{
+    return (size_t)(d->h + 2 * d->pad) * (d->w + 2 * d->pad) * d->cin;
+}
+
+void nn_conv_pad_input(float *xpad, const float *in, const pf_conv_dims *d, pf_conv_dims *valid)
+{
+    const int p = d->pad, PW = d->w + 2 * p, C = d->cin;
+    const size_t prow = (size_t)PW * C;
+    memset(xpad, 0, sizeof(float) * prow * p);
+    for (int y = 0; y < d->h; y++) {
+        float *r = xpad + (size_t)(y + p) * prow;
+        memset(r, 0, sizeof(float) * p * C);
+        memcpy(r + (size_t)p * C, in + (size_t)y * d->w * C, sizeof(float) * d->w * C);
+        memset(r + (size_t)(p + d->w) * C, 0, sizeof(float) * p * C);
+    }
+    memset(xpad + (size_t)(d->h + p) * prow, 0, sizeof(float) * prow * p);
+    nn_conv_dims(valid, d->h + 2 * p, PW, C, d->cout, 0);
+}
+
 void nn_conv_backward_direct(float *din, float *dwgt, float *dbias, float *dout, const float *out,
-                             const float *in, const float *wflip, float *dpad, const pf_conv_dims *d,
-                             int relu, pf_isa isa)
+                             const float *in, const float *wflip, float *dpad, float *xpad,
+                             const pf_conv_dims *d, int relu, pf_isa isa)
 {
     nn_relu_bias_backward(dout, dbias, out, d->oh * d->ow, d->cout, relu);
-    nn_conv_dweight_direct(dwgt, in, dout, d, isa);
+    if (d->pad > 0) {
+        pf_conv_dims v;
+        nn_conv_pad_input(xpad, in, d, &v);
+        nn_conv_dweight_direct(dwgt, xpad, dout, &v, isa);
+    } else {
+        nn_conv_dweight_direct(dwgt, in, dout, d, isa);
+    }
     if (din != NULL) nn_conv_dinput_direct(din, dpad, dout, wflip, d, isa);
 }

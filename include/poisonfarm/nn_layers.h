@@ -67,12 +67,18 @@ size_t nn_conv_pad_size(const pf_conv_dims *d);
 void nn_conv_dinput_direct(float *din, float *dpad, const float *dout, const float *wflip,
                            const pf_conv_dims *d, pf_isa isa);
 
-/* Same contract as nn_conv_backward with the direct kernels: pad 0, Cout a multiple of 32 and (when
- * din is not NULL) Cin a multiple of 16. wflip = nn_conv_flip_kernel(wgt); dpad: workspace of
- * nn_conv_pad_size floats. */
+/* A "same" convolution as a valid one: xpad (nn_conv_xpad_size floats) = in with a zero border of
+ * d->pad pixels; *valid = the pad-0 dims over xpad (same output size as d). */
+size_t nn_conv_xpad_size(const pf_conv_dims *d);
+void nn_conv_pad_input(float *xpad, const float *in, const pf_conv_dims *d, pf_conv_dims *valid);
+
+/* Same contract as nn_conv_backward with the direct kernels: pad 0 or 1, Cout a multiple of 32 and
+ * (when din is not NULL) Cin a multiple of 16. wflip = nn_conv_flip_kernel(wgt); dpad: workspace
+ * of nn_conv_pad_size floats; xpad: workspace of nn_conv_xpad_size floats when pad > 0 (else
+ * unused, may be NULL). */
 void nn_conv_backward_direct(float *din, float *dwgt, float *dbias, float *dout, const float *out,
-                             const float *in, const float *wflip, float *dpad, const pf_conv_dims *d,
-                             int relu, pf_isa isa);
+                             const float *in, const float *wflip, float *dpad, float *xpad,
+                             const pf_conv_dims *d, int relu, pf_isa isa);
 
 /* dout (P, O) zeroed where the relu's output `out` was not > 0 (when relu); dbias += column sums. */
 void nn_relu_bias_backward(float *dout, float *dbias, const float *out, int p, int o, int relu);

@@ -199,14 +199,17 @@ static void conv_direct_backward_matches_naive(void **state)
         skip();
         return;
     }
-    const int cases[][4] = {{26, 26, 32, 32}, {12, 12, 32, 32}, {9, 5, 16, 32}, {4, 4, 32, 64},
-                            {3, 3, 32, 32}, {28, 28, 1, 32}, {7, 8, 3, 32}, {5, 7, 48, 32}};
+    /* h, w, cin, cout, pad: the last three are "same" layers (the model's conv6) */
+    const int cases[][5] = {{26, 26, 32, 32, 0}, {12, 12, 32, 32, 0}, {9, 5, 16, 32, 0},
+                            {4, 4, 32, 64, 0},   {3, 3, 32, 32, 0},   {28, 28, 1, 32, 0},
+                            {7, 8, 3, 32, 0},    {5, 7, 48, 32, 0},   {2, 2, 32, 32, 1},
+                            {3, 3, 32, 32, 1},   {5, 4, 16, 32, 1}};
     pf_rng r;
     rng_seed(&r, 19);
     for (int pi = 0; pi < np; pi++)
         for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
             pf_conv_dims d;
-            nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], 0);
+            nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], cases[t][4]);
             size_t nin = (size_t)d.h * d.w * d.cin, nw = (size_t)9 * d.cin * d.cout,
                    nout = (size_t)d.oh * d.ow * d.cout;
             const int with_din = d.cin % 16 == 0;
@@ -217,13 +220,25 @@ static void conv_direct_backward_matches_naive(void **state)
                   *din2 = malloc(sizeof(float) * nin), *dw1 = malloc(sizeof(float) * nw),
                   *dw2 = malloc(sizeof(float) * nw), *db1 = malloc(sizeof(float) * d.cout),
                   *db2 = malloc(sizeof(float) * d.cout),
-                  *pad = malloc(sizeof(float) * nn_conv_pad_size(&d));
+                  *pad = malloc(sizeof(float) * nn_conv_pad_size(&d)),
+                  *xpad = malloc(sizeof(float) * nn_conv_xpad_size(&d)),
+                  *fwd = malloc(sizeof(float) * nout);
             fill_uniform(&r, in, nin, 0, 1);
             fill_uniform(&r, w, nw, -0.3, 0.3);
             fill_uniform(&r, b, d.cout, -0.2, 0.2);
             nn_conv_flip_kernel(wf, w, d.cin, d.cout);
             for (int relu = 0; relu < 2; relu++) {
                 nn_conv_forward_naive(out, in, w, b, &d, relu);
+                if (d.pad > 0) { /* the forward of a "same" layer: valid over the padded input */
+                    pf_conv_dims v;
+                    fill_uniform(&r, xpad, nn_conv_xpad_size(&d), -9, 9); /* garbage: overwritten */
+                    nn_conv_pad_input(xpad, in, &d, &v);
+                    assert_int_equal(v.oh, d.oh);
+                    assert_int_equal(v.ow, d.ow);
+                    nn_conv_forward_direct(fwd, xpad, w, b, &v, relu, paths[pi]);
+                    for (size_t i = 0; i < nout; i++) assert_true(fabsf(fwd[i] - out[i]) < 1e-4f);
+                    fill_uniform(&r, xpad, nn_conv_xpad_size(&d), -9, 9);
+                }
                 fill_uniform(&r, g1, nout, -1, 1);
                 memcpy(g2, g1, sizeof(float) * nout);
                 /* nonzero start values: the weight and bias gradients must accumulate */
@@ -233,8 +248,8 @@ static void conv_direct_backward_matches_naive(void **state)
                 memcpy(db2, db1, sizeof(float) * d.cout);
                 fill_uniform(&r, pad, nn_conv_pad_size(&d), -9, 9); /* garbage: overwritten */
                 fill_uniform(&r, din1, nin, -9, 9);
-                nn_conv_backward_direct(with_din ? din1 : NULL, dw1, db1, g1, out, in, wf, pad, &d,
-                                        relu, paths[pi]);
+                nn_conv_backward_direct(with_din ? din1 : NULL, dw1, db1, g1, out, in, wf, pad,
+                                        xpad, &d, relu, paths[pi]);
                 nn_conv_backward_naive(din2, dw2, db2, g2, out, in, w, &d, relu);
                 for (size_t i = 0; i < nout; i++) assert_true(g1[i] == g2[i]); /* relu mask */
                 for (size_t i = 0; i < nw; i++) assert_true(fabsf(dw1[i] - dw2[i]) < 2e-4f);
@@ -243,7 +258,8 @@ static void conv_direct_backward_matches_naive(void **state)
                     for (size_t i = 0; i < nin; i++) assert_true(fabsf(din1[i] - din2[i]) < 1e-4f);
             }
             free(in); free(w); free(wf); free(b); free(out); free(g1); free(g2); free(din1);
-            free(din2); free(dw1); free(dw2); free(db1); free(db2); free(pad);
+            free(din2); free(dw1); free(dw2); free(db1); free(db2); free(pad); free(xpad);
+            free(fwd);
         }
 }
 

@@ -35,11 +35,10 @@ typedef struct {
 } nn_layer;
 
 /* Images per sub-chunk of a training chunk (forward then backward while the conv part's
- * activations, about 205 KB per MNIST image and 275 KB per CIFAR image, are in L2). Does not
- * change results (chunk_train). */
-#ifndef PF_NN_SUB
+ * activations, about 205 KB per MNIST image and 275 KB per CIFAR image, are in L2). A fixed
+ * constant: the dense layers' GEMMs run on this many rows at a time, and OpenBLAS may round a row
+ * differently for another row count (chunk_train). */
 #define PF_NN_SUB 2
-#endif
 
 /* One thread's workspace: the conv part's activations of a sub-chunk, the dense part's of a whole
  * chunk. */
@@ -462,8 +461,10 @@ static void conv_backward_image(pf_model *m, nn_slot *s, float *g, int si, int r
 /* Training on items [j0, j1) of the batch: sub-chunk by sub-chunk of PF_NN_SUB images, forward
  * through the whole model, loss, and backward, so that the conv part's activations are still in
  * the core's L2 when the backward reads them; the dense weight gradients once for the chunk.
- * Every sum runs in the same order as a whole-chunk forward then backward would (images, rows and
- * losses in order), so the sub-chunk size does not change the result. */
+ * The conv part's sums, the bias gradients and the loss run in the same order as a whole-chunk
+ * forward then backward (images, rows and losses in order); the dense layers' forward and input
+ * gradient GEMMs take PF_NN_SUB rows at a time, which OpenBLAS's generic kernels round as they
+ * would a whole chunk and its small-matrix kernels (SkylakeX, Haswell) may not. */
 static void chunk_train(pf_model *m, nn_slot *s, const pf_batch *b, int j0, int j1, float *g,
                         float scale, double *loss, int64_t *correct)
 {

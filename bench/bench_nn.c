@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { BATCH = 256, NIMG = 1024, REPS = 3, MAXT = 2 };
+enum { BATCH = 256, NIMG = 1024, REPS = 5, MAXT = 2 };
 
 typedef struct {
     const char *name;

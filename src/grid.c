@@ -20,19 +20,12 @@
 /* A grid this large is a typo (and its tables would not fit a results file sensibly). */
 #define GRID_MAX_CONFIGS 1000000
 
-/* Every top-level key a job file may hold (README.md, section "Job files"). */
-static const char *const grid_keys[] = {
-    "datasets", "modes", "subsets", "percents", "batch_sizes", "models", "poison_validation",
-    "selections", "repeats", "max_epochs", "patience", "lr_patience", "lr_factor", "lr", "seed",
-    "threads", "validation_items", "data_dir", "output", "description",
-};
-#define GRID_NKEYS ((int)(sizeof grid_keys / sizeof grid_keys[0]))
-/* Indices into grid_keys, in the same order. */
-enum {
-    K_DATASETS, K_MODES, K_SUBSETS, K_PERCENTS, K_BATCH_SIZES, K_MODELS, K_POISON_VALIDATION,
-    K_SELECTIONS, K_REPEATS, K_MAX_EPOCHS, K_PATIENCE, K_LR_PATIENCE, K_LR_FACTOR, K_LR, K_SEED,
-    K_THREADS, K_VALIDATION_ITEMS, K_DATA_DIR, K_OUTPUT, K_DESCRIPTION, K_COUNT
-};
+/* The run's own keys, besides one per configuration field (config.h). */
+static const char *const run_keys[] = {"threads", "data_dir", "output", "description"};
+enum { R_THREADS, R_DATA_DIR, R_OUTPUT, R_DESCRIPTION, R_COUNT };
+#define GRID_NKEYS (PF_NFIELDS + R_COUNT)
+
+static const char *key_name(int k) { return k < PF_NFIELDS ? pf_config_fields[k].job_key : run_keys[k - PF_NFIELDS]; }
 
 typedef struct {
     const char *path;
@@ -116,106 +109,6 @@ static int axis_length(const parse_ctx *ctx, const config_setting_t *s, int max,
     return n;
 }
 
-/* Reads an axis of names into out[] through a parser; rejects unknown names and duplicates. */
-static int axis_names(const parse_ctx *ctx, const config_setting_t *s, int max, const char *what,
-                      const char *known, int (*parse)(const char *, int *), int *out, const char *example)
-{
-    const char *key = config_setting_name(s);
-    int n = axis_length(ctx, s, max, example);
-    if (n < 0) return -1;
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        if (config_setting_type(e) != CONFIG_TYPE_STRING)
-            return fail_at(ctx, line_of(e), "'%s' entries must be names in quotes, e.g. %s = %s (got %s)", key,
-                           key, example, type_words(e));
-        const char *name = config_setting_get_string(e);
-        if (parse(name, &out[i]) != 0)
-            return fail_at(ctx, line_of(e), "unknown %s '%s' in '%s' (known: %s)", what, name, key, known);
-        for (int j = 0; j < i; j++)
-            if (out[j] == out[i]) return fail_at(ctx, line_of(e), "'%s' lists '%s' twice", key, name);
-    }
-    return n;
-}
-
-/* The enum parsers through one signature (enums are ints here). */
-static int parse_dataset(const char *s, int *v)
-{
-    pf_dataset_id id;
-    if (dataset_from_name(s, &id) != 0) return -1;
-    *v = (int)id;
-    return 0;
-}
-static int parse_mode(const char *s, int *v)
-{
-    pf_mode m;
-    if (poison_mode_from_name(s, &m) != 0) return -1;
-    *v = (int)m;
-    return 0;
-}
-static int parse_model(const char *s, int *v)
-{
-    pf_model_kind k;
-    if (model_kind_from_name(s, &k) != 0) return -1;
-    *v = (int)k;
-    return 0;
-}
-static int parse_selection(const char *s, int *v)
-{
-    pf_selection sel;
-    if (selection_from_name(s, &sel) != 0) return -1;
-    *v = (int)sel;
-    return 0;
-}
-
-/* An axis of whole numbers in [lo, hi], no duplicates. lines[] (may be NULL) gets each entry's line. */
-static int axis_ints(const parse_ctx *ctx, const config_setting_t *s, int64_t lo, int64_t hi, int32_t *out,
-                     unsigned *lines, const char *example)
-{
-    const char *key = config_setting_name(s);
-    int n = axis_length(ctx, s, PF_GRID_MAX_AXIS, example);
-    if (n < 0) return -1;
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        if (!is_int(e))
-            return fail_at(ctx, line_of(e), "'%s' entries must be whole numbers, e.g. %s = %s (got %s)", key, key,
-                           example, type_words(e));
-        int64_t v = config_setting_get_int64(e);
-        if (v < lo || v > hi)
-            return fail_at(ctx, line_of(e), "'%s' entry %lld is out of range [%lld, %lld]", key, (long long)v,
-                           (long long)lo, (long long)hi);
-        out[i] = (int32_t)v;
-        if (lines != NULL) lines[i] = line_of(e);
-        for (int j = 0; j < i; j++)
-            if (out[j] == out[i]) return fail_at(ctx, line_of(e), "'%s' lists %lld twice", key, (long long)v);
-    }
-    return n;
-}
-
-/* A whole-number setting in [lo, hi]. */
-static int setting_int(const parse_ctx *ctx, const config_setting_t *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    const char *key = config_setting_name(s);
-    if (!is_int(s))
-        return fail_at(ctx, line_of(s), "'%s' must be a whole number (got %s)", key, type_words(s));
-    int64_t v = config_setting_get_int64(s);
-    if (v < lo || v > hi)
-        return fail_at(ctx, line_of(s), "'%s' = %lld is out of range [%lld, %lld]", key, (long long)v,
-                       (long long)lo, (long long)hi);
-    *out = v;
-    return 0;
-}
-
-/* A number setting in (lo, hi] (lo excluded: learning rates and factors must be positive). */
-static int setting_positive(const parse_ctx *ctx, const config_setting_t *s, double hi, double *out)
-{
-    const char *key = config_setting_name(s);
-    if (!is_number(s)) return fail_at(ctx, line_of(s), "'%s' must be a number (got %s)", key, type_words(s));
-    double v = number_of(s);
-    if (!(v > 0.0 && v <= hi)) return fail_at(ctx, line_of(s), "'%s' = %g is out of range (0, %g]", key, v, hi);
-    *out = v;
-    return 0;
-}
-
 static int setting_path(const parse_ctx *ctx, const config_setting_t *s, char out[PF_PATH_MAX])
 {
     const char *key = config_setting_name(s);
@@ -259,215 +152,237 @@ static void set_name(pf_job *job, const char *path)
     job->name[len] = '\0';
 }
 
-/* Validates the parsed file into job (axes and settings); *val_items gets validation_items. */
-static int read_keys(const parse_ctx *ctx, config_t *cfg, pf_job *job, int32_t *val_items_out)
+/* A value of field f, formatted as a user writes it (for messages). */
+static const char *value_text(int f, pf_field_value v, char *out, size_t size)
 {
-    _Static_assert(K_COUNT == GRID_NKEYS, "grid_keys and the K_ indices must agree");
-    const config_setting_t *root = config_root_setting(cfg);
+    pf_config c;
+    config_defaults(&c);
+    config_set(&c, f, v);
+    return config_format_value(&c, f, out, size);
+}
+
+/* An example of field f's job-file value, for messages: `["mnist", "fashion_mnist"]`, `[256]`. */
+static void example_of(int f, char *out, size_t size)
+{
+    const pf_field *d = &pf_config_fields[f];
+    pf_config def;
+    config_defaults(&def);
+    char v[64];
+    if (d->kind == PF_FK_ENUM && d->enum_count >= 2)
+        snprintf(v, sizeof v, "\"%s\", \"%s\"", d->enum_name(0), d->enum_name(1));
+    else if (d->kind == PF_FK_ENUM)
+        snprintf(v, sizeof v, "\"%s\"", d->enum_name(0));
+    else if (d->role == PF_JOB_COUNT)
+        snprintf(v, sizeof v, "3");
+    else
+        config_format_value(&def, f, v, sizeof v);
+    snprintf(out, size, d->role == PF_JOB_AXIS ? "[%s]" : "%s", v);
+}
+
+/* One value of field f from the job file's setting e (a list entry or a single value). The range
+ * is config_validate's to check, once the configurations exist. */
+static int read_value(const parse_ctx *ctx, const config_setting_t *e, int f, pf_field_value *out)
+{
+    const pf_field *d = &pf_config_fields[f];
+    const char *key = d->job_key;
+    char why[320], ex[128];
+    example_of(f, ex, sizeof ex);
+    switch (d->kind) {
+    case PF_FK_ENUM:
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return fail_at(ctx, line_of(e), "'%s' takes names in quotes, e.g. %s = %s (got %s)", key, key, ex,
+                           type_words(e));
+        if (config_parse_value(f, config_setting_get_string(e), out, why, sizeof why) != 0)
+            return fail_at(ctx, line_of(e), "%s in '%s'", why, key);
+        return 0;
+    case PF_FK_BOOL:
+        if (config_setting_type(e) != CONFIG_TYPE_BOOL)
+            return fail_at(ctx, line_of(e), "'%s' takes true or false, e.g. %s = %s (got %s)", key, key, ex,
+                           type_words(e));
+        out->i = config_setting_get_bool(e) != 0;
+        return 0;
+    case PF_FK_I32:
+    case PF_FK_U64: {
+        if (!is_int(e))
+            return fail_at(ctx, line_of(e), "'%s' takes whole numbers, e.g. %s = %s (got %s)", key, key, ex,
+                           type_words(e));
+        int64_t v = config_setting_get_int64(e);
+        if (d->kind == PF_FK_U64) {
+            if (v < 0) return fail_at(ctx, line_of(e), "'%s': %lld is negative", key, (long long)v);
+            out->u = (uint64_t)v;
+        } else {
+            if (v < INT32_MIN || v > INT32_MAX)
+                return fail_at(ctx, line_of(e), "'%s': %lld is outside [%.0f, %.0f]", key, (long long)v, d->lo,
+                               d->hi);
+            out->i = v;
+        }
+        return 0;
+    }
+    case PF_FK_F64:
+        if (!is_number(e))
+            return fail_at(ctx, line_of(e), "'%s' takes numbers, e.g. %s = %s (got %s)", key, key, ex,
+                           type_words(e));
+        out->d = number_of(e) + 0.0; /* -0.0 becomes 0.0: one value, one bit pattern */
+        return 0;
+    }
+    return 0;
+}
+
+static void axis_alloc(pf_axis *ax, int n)
+{
+    ax->n = n;
+    ax->values = pf_calloc((size_t)n, sizeof *ax->values);
+    ax->lines = pf_calloc((size_t)n, sizeof *ax->lines);
+}
+
+/* Field f's values from its key s: a list (axis), a count (0 .. N-1) or one value (setting). */
+static int read_field(const parse_ctx *ctx, const config_setting_t *s, int f, pf_axis *ax)
+{
+    const pf_field *d = &pf_config_fields[f];
+    const char *key = d->job_key;
+    char ex[128];
+    example_of(f, ex, sizeof ex);
+    int is_list = config_setting_type(s) == CONFIG_TYPE_ARRAY || config_setting_type(s) == CONFIG_TYPE_LIST;
+    if (d->role == PF_JOB_AXIS) {
+        int n = axis_length(ctx, s, PF_GRID_MAX_AXIS, ex);
+        if (n < 0) return -1;
+        axis_alloc(ax, n);
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            if (read_value(ctx, e, f, &ax->values[i]) != 0) return -1;
+            ax->lines[i] = line_of(e);
+            for (int j = 0; j < i; j++) {
+                pf_config a, b;
+                config_defaults(&a);
+                config_defaults(&b);
+                config_set(&a, f, ax->values[i]);
+                config_set(&b, f, ax->values[j]);
+                if (config_diff(&a, &b) < 0) {
+                    char v[64];
+                    const char *q = d->kind == PF_FK_ENUM ? "'" : "";
+                    return fail_at(ctx, line_of(e), "'%s' lists %s%s%s twice", key, q,
+                                   value_text(f, ax->values[i], v, sizeof v), q);
+                }
+            }
+        }
+        ax->n = n;
+        return 0;
+    }
+    if (is_list || config_setting_type(s) == CONFIG_TYPE_GROUP)
+        return fail_at(ctx, line_of(s), "'%s' takes one value, e.g. %s = %s (got %s)", key, key, ex, type_words(s));
+    if (d->role == PF_JOB_COUNT) {
+        int64_t n = is_int(s) ? config_setting_get_int64(s) : -1;
+        if (!is_int(s))
+            return fail_at(ctx, line_of(s), "'%s' must be a whole number, e.g. %s = %s (got %s)", key, key, ex,
+                           type_words(s));
+        if (n < 1 || n > (int64_t)d->hi + 1)
+            return fail_at(ctx, line_of(s), "'%s' = %lld is out of range [1, %lld]", key, (long long)n,
+                           (long long)d->hi + 1);
+        axis_alloc(ax, (int)n);
+        for (int i = 0; i < (int)n; i++) {
+            ax->values[i].i = i;
+            ax->lines[i] = line_of(s);
+        }
+        ax->n = (int)n;
+        return 0;
+    }
+    axis_alloc(ax, 1);
+    if (read_value(ctx, s, f, &ax->values[0]) != 0) return -1;
+    ax->lines[0] = line_of(s);
+    return 0;
+}
+
+/* Reads every key of the parsed file into job (axes and settings). */
+static int read_keys(const parse_ctx *ctx, config_t *cf, pf_job *job)
+{
+    const config_setting_t *root = config_root_setting(cf);
     const config_setting_t *found[GRID_NKEYS] = {0};
     int nroot = config_setting_length(root);
     for (int i = 0; i < nroot; i++) {
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const char *key = config_setting_name(s);
         int k = 0;
-        while (k < GRID_NKEYS && strcmp(grid_keys[k], key) != 0) k++;
+        while (k < GRID_NKEYS && strcmp(key_name(k), key) != 0) k++;
         if (k == GRID_NKEYS) {
             int best = -1, bestd = 3;
             for (int j = 0; j < GRID_NKEYS; j++) {
-                int d = edit_distance(key, grid_keys[j]);
+                int d = edit_distance(key, key_name(j));
                 if (d < bestd) bestd = d, best = j;
             }
             if (best >= 0)
-                return fail_at(ctx, line_of(s), "unknown key '%s' (did you mean '%s'?)", key, grid_keys[best]);
-            return fail_at(ctx, line_of(s), "unknown key '%s' (the keys are listed in README.md, section 'Job files')", key);
+                return fail_at(ctx, line_of(s), "unknown key '%s' (did you mean '%s'?)", key, key_name(best));
+            return fail_at(ctx, line_of(s), "unknown key '%s' (the keys are listed in docs/job-files.md)", key);
         }
         found[k] = s;
     }
-    /* The four axes without a sensible default (K_DATASETS..K_PERCENTS). */
-    static const char *const examples[] = {"[\"mnist\", \"cifar10\"]", "[\"random\", \"biased\"]", "[0, 1000]",
-                                           "[0, 10, 20]"};
-    for (int k = K_DATASETS; k <= K_PERCENTS; k++)
-        if (found[k] == NULL)
-            return pf_error_set(ctx->err, PF_ERR_USAGE, "%s: missing key '%s', e.g. %s = %s", ctx->path, grid_keys[k],
-                                grid_keys[k], examples[k]);
-
-    int tmp[PF_GRID_MAX_AXIS];
-    const config_setting_t *s;
-    int n;
-    s = found[K_DATASETS];
-    if ((n = axis_names(ctx, s, PF_DS_COUNT * 4, "dataset", "mnist, fashion_mnist, cifar10, cifar100",
-                        parse_dataset, tmp, "[\"mnist\", \"cifar10\"]")) < 0)
-        return -1;
-    job->ndatasets = n;
-    for (int i = 0; i < n; i++) job->datasets[i] = (pf_dataset_id)tmp[i];
-
-    s = found[K_MODES];
-    if ((n = axis_names(ctx, s, PF_MODE_COUNT * 4, "mode", "random, biased", parse_mode, tmp,
-                        "[\"random\", \"biased\"]")) < 0)
-        return -1;
-    job->nmodes = n;
-    for (int i = 0; i < n; i++) job->modes[i] = (pf_mode)tmp[i];
-
-    unsigned subset_lines[PF_GRID_MAX_AXIS];
-    s = found[K_SUBSETS];
-    if ((n = axis_ints(ctx, s, 0, INT32_MAX, job->subsets, subset_lines, "[0, 1000]")) < 0) return -1;
-    job->nsubsets = n;
-
-    s = found[K_PERCENTS];
-    if ((n = axis_length(ctx, s, PF_GRID_MAX_AXIS, "[0, 10, 20]")) < 0) return -1;
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        if (!is_number(e))
-            return fail_at(ctx, line_of(e), "'percents' entries must be numbers from 0 to 100 (got %s)",
-                           type_words(e));
-        double p = number_of(e);
-        if (!(p >= 0.0 && p <= 100.0))
-            return fail_at(ctx, line_of(e), "percent %g is outside [0, 100]", p);
-        job->percents[i] = p + 0.0; /* -0.0 becomes 0.0: one value, one bit pattern */
-        for (int j = 0; j < i; j++)
-            if (job->percents[j] == job->percents[i])
-                return fail_at(ctx, line_of(e), "'percents' lists %g twice", p);
-    }
-    job->npercents = n;
-
-    if ((s = found[K_BATCH_SIZES]) != NULL) {
-        if ((n = axis_ints(ctx, s, 1, 65536, job->batch_sizes, NULL, "[256, 32]")) < 0) return -1;
-        job->nbatch_sizes = n;
-    }
-    if ((s = found[K_MODELS]) != NULL) {
-        if ((n = axis_names(ctx, s, PF_MODEL_COUNT * 4, "model", "seed, wide", parse_model, tmp,
-                            "[\"seed\", \"wide\"]")) < 0)
-            return -1;
-        job->nmodels = n;
-        for (int i = 0; i < n; i++) job->models[i] = (pf_model_kind)tmp[i];
-    }
-    if ((s = found[K_POISON_VALIDATION]) != NULL) {
-        if ((n = axis_length(ctx, s, PF_GRID_MAX_AXIS, "[false, true]")) < 0) return -1;
-        int seen[2] = {0, 0};
-        for (int i = 0; i < n; i++) {
-            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-            if (config_setting_type(e) != CONFIG_TYPE_BOOL)
-                return fail_at(ctx, line_of(e), "'poison_validation' entries must be true or false (got %s)",
-                               type_words(e));
-            int b = config_setting_get_bool(e) != 0;
-            if (seen[b]++) return fail_at(ctx, line_of(e), "'poison_validation' lists %s twice", b ? "true" : "false");
-            job->poison_validation[i] = b; /* i < 2: a third entry is always a duplicate */
+    pf_config def;
+    config_defaults(&def);
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        const pf_field *d = &pf_config_fields[f];
+        pf_axis *ax = &job->axes[f];
+        if (found[f] != NULL) {
+            if (read_field(ctx, found[f], f, ax) != 0) return -1;
+            continue;
         }
-        job->npoison_validation = n;
-    }
-    if ((s = found[K_SELECTIONS]) != NULL) {
-        if ((n = axis_names(ctx, s, PF_SEL_COUNT * 4, "selection", "test, split", parse_selection, tmp,
-                            "[\"test\", \"split\"]")) < 0)
-            return -1;
-        job->nselections = n;
-        for (int i = 0; i < n; i++) job->selections[i] = (pf_selection)tmp[i];
+        /* The four axes without a sensible default. */
+        if ((d->flags & PF_FIELD_REQUIRED) && d->role == PF_JOB_AXIS) {
+            char ex[128];
+            example_of(f, ex, sizeof ex);
+            return pf_error_set(ctx->err, PF_ERR_USAGE, "%s: missing key '%s' (%s), e.g. %s = %s", ctx->path,
+                                d->job_key, d->help, d->job_key, ex);
+        }
+        axis_alloc(ax, 1);
+        ax->values[0] = config_get(&def, f);
+        ax->lines[0] = 0;
     }
 
-    int64_t v;
-    double d;
-    if ((s = found[K_REPEATS]) != NULL) {
-        if (setting_int(ctx, s, 1, 1000, &v) != 0) return -1;
-        job->repeats = (int32_t)v;
+    const config_setting_t *s;
+    job->threads = 1;
+    if ((s = found[PF_NFIELDS + R_THREADS]) != NULL) {
+        if (!is_int(s))
+            return fail_at(ctx, line_of(s), "'threads' must be a whole number (got %s)", type_words(s));
+        if (config_setting_get_int64(s) < 1 || config_setting_get_int64(s) > 1024)
+            return fail_at(ctx, line_of(s), "'threads' = %lld is out of range [1, 1024]",
+                           (long long)config_setting_get_int64(s));
+        job->threads = (int32_t)config_setting_get_int64(s);
     }
-    if ((s = found[K_MAX_EPOCHS]) != NULL) {
-        if (setting_int(ctx, s, 1, 100000, &v) != 0) return -1;
-        job->max_epochs = (int32_t)v;
-    }
-    if ((s = found[K_PATIENCE]) != NULL) {
-        if (setting_int(ctx, s, 1, 100000, &v) != 0) return -1;
-        job->patience = (int32_t)v;
-    }
-    if ((s = found[K_LR_PATIENCE]) != NULL) {
-        if (setting_int(ctx, s, 1, 100000, &v) != 0) return -1;
-        job->lr_patience = (int32_t)v;
-    }
-    if ((s = found[K_LR_FACTOR]) != NULL) {
-        if (setting_positive(ctx, s, 1.0, &d) != 0) return -1;
-        job->lr_factor = d;
-    }
-    if ((s = found[K_LR]) != NULL) {
-        if (setting_positive(ctx, s, 10.0, &d) != 0) return -1;
-        job->lr = d;
-    }
-    if ((s = found[K_SEED]) != NULL) {
-        if (setting_int(ctx, s, 0, INT64_MAX, &v) != 0) return -1;
-        job->seed = (uint64_t)v;
-    }
-    if ((s = found[K_THREADS]) != NULL) {
-        if (setting_int(ctx, s, 1, 1024, &v) != 0) return -1;
-        job->threads = (int32_t)v;
-    }
-    int32_t val_items = 0;
-    const config_setting_t *val_setting = found[K_VALIDATION_ITEMS];
-    if (val_setting != NULL) {
-        if (setting_int(ctx, val_setting, 0, INT32_MAX, &v) != 0) return -1;
-        val_items = (int32_t)v;
-    }
-    if ((s = found[K_DATA_DIR]) != NULL && setting_path(ctx, s, job->data_dir) != 0) return -1;
-    if ((s = found[K_OUTPUT]) != NULL && setting_path(ctx, s, job->output) != 0) return -1;
-    if ((s = found[K_DESCRIPTION]) != NULL && config_setting_type(s) != CONFIG_TYPE_STRING)
+    if ((s = found[PF_NFIELDS + R_DATA_DIR]) != NULL && setting_path(ctx, s, job->data_dir) != 0) return -1;
+    if ((s = found[PF_NFIELDS + R_OUTPUT]) != NULL && setting_path(ctx, s, job->output) != 0) return -1;
+    if ((s = found[PF_NFIELDS + R_DESCRIPTION]) != NULL && config_setting_type(s) != CONFIG_TYPE_STRING)
         return fail_at(ctx, line_of(s), "'description' must be a string in quotes (got %s)", type_words(s));
-
-    /* Sizes that depend on the dataset: what the official files hold (the run checks the loaded
-     * files again, which may be partial). */
-    for (int a = 0; a < job->ndatasets; a++) {
-        pf_dataset ds;
-        dataset_describe(job->datasets[a], &ds);
-        for (int j = 0; j < job->nsubsets; j++)
-            if (job->subsets[j] > ds.train_official_n)
-                return fail_at(ctx, subset_lines[j], "subset %d is larger than %s's training set (%d items)",
-                               job->subsets[j], dataset_name(job->datasets[a]), ds.train_official_n);
-        if (val_items > ds.test_official_n)
-            return fail_at(ctx, line_of(val_setting), "'validation_items' = %d is larger than %s's test set (%d items)",
-                           val_items, dataset_name(job->datasets[a]), ds.test_official_n);
-    }
-    *val_items_out = val_items;
+    job->epochs_capped = job->axes[PF_FIELD_max_epochs].values[0].i < 100;
     return 0;
 }
 
-/* Fills the axes' defaults and expands the grid (order: grid.h). */
-static int expand(const parse_ctx *ctx, pf_job *job, int32_t val_items)
+/* Expands the grid in the table's order (the last field varies fastest) and validates every
+ * configuration with the one validator, naming the line of the value at fault. */
+static int expand(const parse_ctx *ctx, pf_job *job)
 {
     int64_t total = 1;
-    const int64_t factors[] = {job->ndatasets, job->nmodes, job->nsubsets, job->nmodels, job->nbatch_sizes,
-                               job->nselections, job->npoison_validation, job->repeats, job->npercents};
-    for (size_t f = 0; f < sizeof factors / sizeof factors[0]; f++) {
-        total *= factors[f];
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        total *= job->axes[f].n;
         if (total > GRID_MAX_CONFIGS)
             return pf_error_set(ctx->err, PF_ERR_USAGE, "%s: the grid has more than %d configurations", ctx->path,
                                 GRID_MAX_CONFIGS);
     }
     job->configs = pf_calloc((size_t)total, sizeof *job->configs);
-    int64_t id = 0;
-    for (int a = 0; a < job->ndatasets; a++)
-        for (int b = 0; b < job->nmodes; b++)
-            for (int c = 0; c < job->nsubsets; c++)
-                for (int d = 0; d < job->nmodels; d++)
-                    for (int e = 0; e < job->nbatch_sizes; e++)
-                        for (int f = 0; f < job->nselections; f++)
-                            for (int g = 0; g < job->npoison_validation; g++)
-                                for (int r = 0; r < job->repeats; r++)
-                                    for (int p = 0; p < job->npercents; p++) {
-                                        pf_config *cfg = &job->configs[id++];
-                                        config_defaults(cfg);
-                                        cfg->dataset = job->datasets[a];
-                                        cfg->mode = job->modes[b];
-                                        cfg->subset = job->subsets[c];
-                                        cfg->model = job->models[d];
-                                        cfg->batch_size = job->batch_sizes[e];
-                                        cfg->selection = job->selections[f];
-                                        cfg->poison_validation = job->poison_validation[g];
-                                        cfg->repeat = r;
-                                        cfg->percent = job->percents[p];
-                                        cfg->seed = job->seed;
-                                        cfg->max_epochs = job->max_epochs;
-                                        cfg->patience = job->patience;
-                                        cfg->lr_patience = job->lr_patience;
-                                        cfg->lr_factor = job->lr_factor;
-                                        cfg->lr = job->lr;
-                                        cfg->val_items = val_items;
-                                    }
-    PF_ASSERT(id == total);
+    int idx[PF_NFIELDS] = {0};
+    for (int64_t id = 0; id < total; id++) {
+        pf_config *c = &job->configs[id];
+        for (int f = 0; f < PF_NFIELDS; f++) config_set(c, f, job->axes[f].values[idx[f]]);
+        int bad = -1;
+        char why[512];
+        if (config_validate(c, &bad, why, sizeof why) != 0) {
+            const char *key = pf_config_fields[bad].job_key;
+            unsigned line = job->axes[bad].lines[idx[bad]];
+            if (line > 0) return fail_at(ctx, line, "'%s': %s", key, why);
+            return pf_error_set(ctx->err, PF_ERR_USAGE, "%s: '%s' (not set, the default): %s", ctx->path, key, why);
+        }
+        for (int f = PF_NFIELDS - 1; f >= 0; f--) {
+            if (++idx[f] < job->axes[f].n) break;
+            idx[f] = 0;
+        }
+    }
     job->nconfigs = total;
     return 0;
 }
@@ -486,18 +401,6 @@ int grid_load_string(pf_job *job, const char *text, const char *path, pf_error *
     job->text = pf_malloc(len + 1);
     memcpy(job->text, text, len + 1);
 
-    /* The recipe's settings, then the defaults of the optional axes. */
-    pf_config def;
-    config_defaults(&def);
-    job->repeats = 1;
-    job->max_epochs = def.max_epochs;
-    job->patience = def.patience;
-    job->lr_patience = def.lr_patience;
-    job->lr_factor = def.lr_factor;
-    job->lr = def.lr;
-    job->seed = def.seed;
-    job->threads = 1;
-
     if (scan_text(&ctx, text) != 0) goto cleanup;
     if (config_read_string(&cfg, text) != CONFIG_TRUE) {
         const char *what = config_error_text(&cfg);
@@ -509,16 +412,8 @@ int grid_load_string(pf_job *job, const char *text, const char *path, pf_error *
                      what != NULL ? what : "syntax error", hint);
         goto cleanup;
     }
-    int32_t val_items = 0;
-    if (read_keys(&ctx, &cfg, job, &val_items) != 0) goto cleanup;
-
-    if (job->nbatch_sizes == 0) job->batch_sizes[job->nbatch_sizes++] = def.batch_size;
-    if (job->nmodels == 0) job->models[job->nmodels++] = def.model;
-    if (job->npoison_validation == 0) job->poison_validation[job->npoison_validation++] = 0;
-    if (job->nselections == 0) job->selections[job->nselections++] = def.selection;
-    job->epochs_capped = job->max_epochs < 100;
-
-    if (expand(&ctx, job, val_items) != 0) goto cleanup;
+    if (read_keys(&ctx, &cfg, job) != 0) goto cleanup;
+    if (expand(&ctx, job) != 0) goto cleanup;
     rc = 0;
 cleanup:
     config_destroy(&cfg);
@@ -565,6 +460,10 @@ void grid_free(pf_job *job)
     if (job == NULL) return;
     free(job->text);
     free(job->configs);
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        free(job->axes[f].values);
+        free(job->axes[f].lines);
+    }
     memset(job, 0, sizeof *job);
 }
 
@@ -604,39 +503,6 @@ int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err)
                         share);
 }
 
-/* The bits of a double, with -0.0 folded onto 0.0. */
-static uint64_t double_bits(double x)
-{
-    uint64_t b;
-    x += 0.0;
-    memcpy(&b, &x, sizeof b);
-    return b;
-}
-
-uint64_t grid_config_hash(const pf_config *cfg)
-{
-    /* Field by field (never the struct's bytes: padding), each mixed in turn. The first value
-     * versions the scheme: change it when a field is added. */
-    uint64_t h = rng_derive(0x706f69736f6e6661ULL, 1);
-    h = rng_derive(h, (uint64_t)cfg->dataset);
-    h = rng_derive(h, (uint64_t)cfg->mode);
-    h = rng_derive(h, (uint64_t)cfg->model);
-    h = rng_derive(h, (uint64_t)cfg->selection);
-    h = rng_derive(h, (uint64_t)(uint32_t)cfg->subset);
-    h = rng_derive(h, double_bits(cfg->percent));
-    h = rng_derive(h, (uint64_t)(uint32_t)cfg->batch_size);
-    h = rng_derive(h, (uint64_t)(cfg->poison_validation != 0));
-    h = rng_derive(h, (uint64_t)(uint32_t)cfg->repeat);
-    h = rng_derive(h, cfg->seed);
-    h = rng_derive(h, (uint64_t)(uint32_t)cfg->max_epochs);
-    h = rng_derive(h, (uint64_t)(uint32_t)cfg->patience);
-    h = rng_derive(h, (uint64_t)(uint32_t)cfg->lr_patience);
-    h = rng_derive(h, double_bits(cfg->lr_factor));
-    h = rng_derive(h, double_bits(cfg->lr));
-    h = rng_derive(h, (uint64_t)(uint32_t)cfg->val_items);
-    return h;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -648,7 +514,7 @@ uint64_t grid_fingerprint(const pf_job *job)
     /* Sorting the per-configuration hashes makes the fingerprint a function of the set. */
     int64_t n = job->nconfigs;
     uint64_t *h = pf_malloc((size_t)(n > 0 ? n : 1) * sizeof *h);
-    for (int64_t i = 0; i < n; i++) h[i] = grid_config_hash(&job->configs[i]);
+    for (int64_t i = 0; i < n; i++) h[i] = config_hash(&job->configs[i]);
     qsort(h, (size_t)n, sizeof *h, cmp_u64);
     uint64_t fp = rng_derive(0x6772696466707631ULL, (uint64_t)n);
     for (int64_t i = 0; i < n; i++) fp = rng_derive(fp, h[i]);
@@ -656,38 +522,17 @@ uint64_t grid_fingerprint(const pf_job *job)
     return fp;
 }
 
-/* Multiply-adds of one forward pass on one (c, h, w) image with k classes (nn.h's architectures:
- * seed = 32 filters and dense 128, wide = 64 filters and dense 256). */
-static double forward_macs(pf_model_kind kind, int c, int h, int w, int k)
-{
-    const double f = kind == PF_MODEL_WIDE ? 64 : 32, d = kind == PF_MODEL_WIDE ? 256 : 128;
-    double macs = 0, ch = c;
-    /* conv valid, conv valid, pool, conv valid, conv valid, pool, conv valid, conv same */
-    for (int stage = 0; stage < 3; stage++) {
-        for (int conv = 0; conv < 2; conv++) {
-            int same = stage == 2 && conv == 1;
-            if (!same) h -= 2, w -= 2;
-            macs += (double)h * w * f * ch * 9;
-            ch = f;
-        }
-        if (stage < 2) h /= 2, w /= 2;
-    }
-    double flat = (double)h * w * f;
-    macs += flat * d + d * d + d * k;
-    return macs;
-}
-
 double grid_config_cost(const pf_config *cfg, int32_t n_train)
 {
-    pf_dataset ds;
-    dataset_describe(cfg->dataset, &ds);
+    pf_dataset_shape ds;
+    dataset_shape(cfg->dataset, &ds);
     if (n_train <= 0) n_train = cfg->subset > 0 ? cfg->subset : ds.train_official_n;
     double n_val = cfg->val_items > 0 ? cfg->val_items : ds.test_official_n;
     /* Training a sample costs about three forward passes (forward, backward to the inputs,
      * backward to the weights); validation is one. */
     double passes = 3.0 * n_train + n_val;
-    double unit = forward_macs(PF_MODEL_SEED, 1, 28, 28, 10);
-    double per_sample = forward_macs(cfg->model, ds.c, ds.h, ds.w, ds.k) / unit;
+    double unit = model_forward_macs(PF_MODEL_SEED, 1, 28, 28, 10);
+    double per_sample = model_forward_macs(cfg->model, ds.c, ds.h, ds.w, ds.k) / unit;
     /* Expected epochs before early stopping, from the seed's runs: small subsets stop sooner. */
     double cap = cfg->subset > 0 && cfg->subset < ds.train_official_n ? 30 : 40;
     double epochs = cfg->max_epochs < cap ? cfg->max_epochs : cap;

@@ -9,9 +9,8 @@
 #include <string.h>
 
 static const char *const dataset_names[PF_DS_COUNT] = {"mnist", "fashion_mnist", "cifar10", "cifar100"};
-static const char *const mode_names[PF_MODE_COUNT] = {"random", "biased"};
+static const char *const mode_names[PF_MODE_COUNT] = {"random", "biased", "first_wrong"};
 static const char *const model_names[PF_MODEL_COUNT] = {"seed", "wide"};
-static const char *const selection_names[PF_SEL_COUNT] = {"test", "split"};
 static const char *const stop_names[PF_STOP_COUNT] = {"none", "early", "max_epochs", "diverged"};
 static const char *const status_names[PF_STATUS_COUNT] = {"pending", "running", "done", "failed",
                                                           "diverged"};
@@ -32,7 +31,6 @@ static int lookup(const char *const *names, int count, const char *name)
 const char *dataset_name(pf_dataset_id id) { return name_of(dataset_names, PF_DS_COUNT, (int)id); }
 const char *poison_mode_name(pf_mode m) { return name_of(mode_names, PF_MODE_COUNT, (int)m); }
 const char *model_kind_name(pf_model_kind k) { return name_of(model_names, PF_MODEL_COUNT, (int)k); }
-const char *selection_name(pf_selection s) { return name_of(selection_names, PF_SEL_COUNT, (int)s); }
 const char *stop_name(pf_stop s) { return name_of(stop_names, PF_STOP_COUNT, (int)s); }
 const char *status_name(pf_status s) { return name_of(status_names, PF_STATUS_COUNT, (int)s); }
 
@@ -57,13 +55,5 @@ int model_kind_from_name(const char *name, pf_model_kind *kind)
     int v = lookup(model_names, PF_MODEL_COUNT, name);
     if (v < 0) return -1;
     *kind = (pf_model_kind)v;
-    return 0;
-}
-
-int selection_from_name(const char *name, pf_selection *s)
-{
-    int v = lookup(selection_names, PF_SEL_COUNT, name);
-    if (v < 0) return -1;
-    *s = (pf_selection)v;
     return 0;
 }

@@ -90,6 +90,52 @@ static void select_isa(pf_model *m, pf_isa isa)
     }
 }
 
+/* The architecture, written once (nn.h): model_create builds it, model_forward_macs counts it. Conv
+ * filters and dense widths come from the model kind. */
+typedef enum { A_CONV, A_CONV_SAME, A_POOL, A_DENSE_RELU, A_DENSE_OUT } arch_op;
+static const struct {
+    arch_op op;
+    const char *name;
+} arch[] = {
+    {A_CONV, "conv1"}, {A_CONV, "conv2"},      {A_POOL, "pool1"},        {A_CONV, "conv3"},
+    {A_CONV, "conv4"}, {A_POOL, "pool2"},      {A_CONV, "conv5"},        {A_CONV_SAME, "conv6"},
+    {A_DENSE_RELU, "dense1"}, {A_DENSE_RELU, "dense2"}, {A_DENSE_OUT, "dense3"},
+};
+
+static void arch_widths(pf_model_kind kind, int *filters, int *hidden)
+{
+    *filters = kind == PF_MODEL_WIDE ? 64 : 32;
+    *hidden = kind == PF_MODEL_WIDE ? 256 : 128;
+}
+
+double model_forward_macs(pf_model_kind kind, int c, int h, int w, int k)
+{
+    int f, hidden;
+    arch_widths(kind, &f, &hidden);
+    double macs = 0.0;
+    int ch = c, din = 0, dense_seen = 0;
+    for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
+        switch (arch[i].op) {
+        case A_CONV:
+        case A_CONV_SAME:
+            if (arch[i].op == A_CONV) h -= 2, w -= 2;
+            macs += (double)h * w * f * ch * 9.0;
+            ch = f;
+            break;
+        case A_POOL: h /= 2, w /= 2; break;
+        case A_DENSE_RELU:
+        case A_DENSE_OUT: {
+            if (!dense_seen) din = h * w * ch, dense_seen = 1;
+            int dout = arch[i].op == A_DENSE_OUT ? k : hidden;
+            macs += (double)din * dout;
+            din = dout;
+            break;
+        }
+        }
+    }
+    return macs;
+}
+
 static void add_conv(pf_model *m, const char *name, int *h, int *w, int *c, int cout, int pad,
                      size_t *off)
 {
@@ -189,23 +235,27 @@ pf_model *model_create(pf_model_kind kind, int c, int h, int w, int k, int max_b
     m->k = k;
     m->max_batch = max_batch;
     m->chunk_max = (max_batch + PF_NN_CHUNKS - 1) / PF_NN_CHUNKS;
-    const int f = kind == PF_MODEL_WIDE ? 64 : 32, hidden = kind == PF_MODEL_WIDE ? 256 : 128;
+    int f, hidden;
+    arch_widths(kind, &f, &hidden);
     size_t off = 0;
     int ch = c, hh = h, ww = w;
-    add_conv(m, "conv1", &hh, &ww, &ch, f, 0, &off);
-    add_conv(m, "conv2", &hh, &ww, &ch, f, 0, &off);
-    add_pool(m, "pool1", &hh, &ww, ch);
-    add_conv(m, "conv3", &hh, &ww, &ch, f, 0, &off);
-    add_conv(m, "conv4", &hh, &ww, &ch, f, 0, &off);
-    add_pool(m, "pool2", &hh, &ww, ch);
-    add_conv(m, "conv5", &hh, &ww, &ch, f, 0, &off);
-    add_conv(m, "conv6", &hh, &ww, &ch, f, 1, &off);
-    PF_ASSERT(hh >= 1 && ww >= 1);
-    m->nconv_part = m->nlayers;
-    int flat = hh * ww * ch;
-    add_dense(m, "dense1", flat, hidden, 1, &off);
-    add_dense(m, "dense2", hidden, hidden, 1, &off);
-    add_dense(m, "dense3", hidden, k, 0, &off);
+    for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
+        switch (arch[i].op) {
+        case A_CONV:
+        case A_CONV_SAME: add_conv(m, arch[i].name, &hh, &ww, &ch, f, arch[i].op == A_CONV_SAME, &off); break;
+        case A_POOL: add_pool(m, arch[i].name, &hh, &ww, ch); break;
+        case A_DENSE_RELU:
+        case A_DENSE_OUT: {
+            int din = m->layers[m->nlayers - 1].type == L_DENSE ? hidden : hh * ww * ch;
+            if (m->layers[m->nlayers - 1].type != L_DENSE) {
+                PF_ASSERT(hh >= 1 && ww >= 1);
+                m->nconv_part = m->nlayers;
+            }
+            add_dense(m, arch[i].name, din, arch[i].op == A_DENSE_OUT ? k : hidden, arch[i].op == A_DENSE_RELU, &off);
+            break;
+        }
+        }
+    }
     nn_layer *loss = &m->layers[m->nlayers++];
     memset(loss, 0, sizeof *loss);
     loss->type = L_LOSS;

@@ -1,4 +1,4 @@
-/* poison.c -- label poisoning: how many labels, which items, and which wrong label (seed/RECIPE.md). */
+/* poison.c -- label poisoning: how many labels, which items, and which wrong label (docs/poisoning.md). */
 #include "poisonfarm/poison.h"
 
 #include "poisonfarm/common.h"
@@ -34,13 +34,19 @@ uint8_t poison_wrong_label(uint8_t y, int k, pf_mode mode, uint64_t seed, int64_
 {
     PF_ASSERT(k >= 2 && k <= 256);
     PF_ASSERT((int)y < k);
-    if (mode == PF_MODE_BIASED) return y == 0 ? 1 : 0;
-    PF_ASSERT(mode == PF_MODE_RANDOM);
+    if (mode == PF_MODE_FIRST_WRONG) return y == 0 ? 1 : 0;
+    PF_ASSERT(mode == PF_MODE_RANDOM || mode == PF_MODE_BIASED);
     /* One tiny stream per item, keyed by the item's index only: the draw for item i is the same
-     * whatever p is (nested sets) and whichever other items are poisoned. Drawing w among K-1 and
-     * skipping y maps uniformly onto the wrong classes. */
+     * whatever p is (nested sets) and whichever other items are poisoned. */
     pf_rng rng;
     rng_seed(&rng, rng_derive(seed, (uint64_t)i));
+    if (mode == PF_MODE_BIASED) {
+        /* The published code: a, b = random.sample([0, 1], 2); return a if y != a else b. A true 0
+         * or 1 always becomes the other one; any other label becomes 0 or 1, even odds. */
+        if (y <= 1) return (uint8_t)(1 - y);
+        return (uint8_t)rng_below(&rng, 2);
+    }
+    /* Drawing w among K-1 and skipping y maps uniformly onto the wrong classes. */
     uint32_t w = rng_below(&rng, (uint32_t)(k - 1));
     return (uint8_t)(w >= y ? w + 1 : w);
 }

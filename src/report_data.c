@@ -97,39 +97,61 @@ static int key_match(const rp_key *k, const pf_config *c)
            (k->batch < 0 || k->batch == c->batch_size);
 }
 
+int report_collapsed(const pf_results *r, int64_t i, int *cls, double *share)
+{
+    const int32_t k = r->configs[i].k, km = r->kmax;
+    int64_t total = 0, top = -1;
+    int top_cls = -1;
+    for (int32_t p = 0; r->confusion != NULL && k <= km && p < k; p++) {
+        int64_t col = 0;
+        for (int32_t t = 0; t < k; t++) col += r->confusion[((size_t)i * km + (size_t)t) * km + (size_t)p];
+        total += col;
+        if (col > top) top = col, top_cls = p;
+    }
+    double sh = total > 0 ? (double)top / (double)total : NAN;
+    if (cls != NULL) *cls = total > 0 ? top_cls : -1;
+    if (share != NULL) *share = sh;
+    return r->rows[i].status == PF_STATUS_DONE && sh >= PF_COLLAPSE_SHARE;
+}
+
+typedef struct {
+    double percent, v;
+    int collapsed;
+} rp_sample;
+
+static int cmp_sample(const void *a, const void *b)
+{
+    const rp_sample *x = a, *y = b;
+    if (x->percent != y->percent) return x->percent < y->percent ? -1 : 1;
+    return (x->v > y->v) - (x->v < y->v);
+}
+
 int rp_curve_build(const pf_results *r, const rp_key *key, rp_value what, rp_curve *out)
 {
     out->npoints = 0;
+    rp_sample *s = pf_malloc((size_t)(r->n > 0 ? r->n : 1) * sizeof *s);
+    int64_t ns = 0;
     for (int64_t i = 0; i < r->n; i++) {
         const pf_store_config *sc = &r->configs[i];
         if (r->rows[i].status != PF_STATUS_DONE || !key_match(key, &sc->cfg)) continue;
         double v = what == RP_VALUE_POISONED_VAL ? r->rows[i].poisoned_val_acc
                                                  : rp_accuracy(sc, &r->rows[i]);
         if (isnan(v)) continue;
-        rp_point *p = NULL;
-        for (int j = 0; j < out->npoints; j++)
-            if (out->points[j].percent == sc->cfg.percent) p = &out->points[j];
-        if (p == NULL) {
-            if (out->npoints == PF_GRID_MAX_AXIS) continue;
-            p = &out->points[out->npoints++];
-            *p = (rp_point){.percent = sc->cfg.percent, .n = 0, .mean = 0, .min = v, .max = v};
-        }
-        p->mean += v; /* a sum until the end */
-        p->n++;
-        if (v < p->min) p->min = v;
-        if (v > p->max) p->max = v;
+        s[ns++] = (rp_sample){sc->cfg.percent, v, report_collapsed(r, i, NULL, NULL)};
     }
-    for (int j = 0; j < out->npoints; j++) out->points[j].mean /= out->points[j].n;
-    /* Insertion sort by percent: at most a few dozen points. */
-    for (int j = 1; j < out->npoints; j++) {
-        rp_point t = out->points[j];
-        int k = j - 1;
-        while (k >= 0 && out->points[k].percent > t.percent) {
-            out->points[k + 1] = out->points[k];
-            k--;
-        }
-        out->points[k + 1] = t;
+    /* Sorted by percent, then value: each point's repeats are a sorted run. */
+    qsort(s, (size_t)ns, sizeof *s, cmp_sample);
+    for (int64_t a = 0; a < ns && out->npoints < PF_GRID_MAX_AXIS;) {
+        int64_t b = a;
+        int ncol = 0;
+        while (b < ns && s[b].percent == s[a].percent) ncol += s[b++].collapsed;
+        int64_t n = b - a;
+        double med = n % 2 ? s[a + n / 2].v : (s[a + n / 2 - 1].v + s[a + n / 2].v) / 2;
+        out->points[out->npoints++] = (rp_point){.percent = s[a].percent, .n = (int)n, .median = med,
+                                                 .min = s[a].v, .max = s[b - 1].v, .ncollapsed = ncol};
+        a = b;
     }
+    free(s);
     return out->npoints;
 }
 
@@ -177,7 +199,8 @@ int rp_csv_write(const pf_results *r, const char *dir, pf_error *err)
     if (f == NULL) return -1;
     fputs("id,dataset,mode,model,selection,subset,percent,batch_size,poison_validation,repeat,seed,"
           "k,n_train,status,stop,best_val_acc,final_val_acc,heldout_acc,poisoned_val_acc,"
-          "best_epoch,epochs,n_poisoned,learned_poison,learned_true,train_seconds,accuracy\n",
+          "best_epoch,epochs,n_poisoned,learned_poison,learned_true,train_seconds,accuracy,"
+          "paired_init,collapsed,top_class_share\n",
           f);
     for (int64_t i = 0; i < r->n; i++) {
         const pf_store_config *sc = &r->configs[i];
@@ -204,6 +227,10 @@ int rp_csv_write(const pf_results *r, const char *dir, pf_error *err)
         rp_fprint_double(f, w->train_seconds);
         fputc(',', f);
         rp_fprint_double(f, rp_accuracy(sc, w));
+        double share;
+        int col = report_collapsed(r, i, NULL, &share);
+        fprintf(f, ",%d,%d,", c->paired_init ? 1 : 0, col);
+        rp_fprint_double(f, share);
         fputc('\n', f);
     }
     if (close_out(f, path, err) != 0) return -1;

@@ -1,5 +1,5 @@
 /* report_internal.h -- what the report's source files (report_*.c) share: the selection of
- * configurations into curves (percent -> mean, min, max over repeats) and the figure writer. */
+ * configurations into curves (percent -> median, min, max over repeats) and the figure writer. */
 #ifndef POISONFARM_REPORT_INTERNAL_H
 #define POISONFARM_REPORT_INTERNAL_H
 
@@ -25,7 +25,9 @@ typedef enum {
 typedef struct {
     double percent;
     int n;                    /* repeats that are done */
-    double mean, min, max;    /* fractions */
+    double median, min, max;  /* fractions over the repeats (the median of an even count is the
+                                 mean of the middle two) */
+    int ncollapsed;           /* repeats that collapsed (report_collapsed) */
 } rp_point;
 
 typedef struct {
@@ -53,6 +55,7 @@ typedef struct {
 double rp_accuracy(const pf_store_config *c, const pf_store_row *row);
 
 void rp_grid_scan(const pf_results *r, rp_grid *g);
+
 
 /* Builds the curve of the done configurations matching key; points without a value are left out.
  * Returns the number of points. */

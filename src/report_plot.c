@@ -84,11 +84,12 @@ int rp_figure_write(const char *dir, const rp_figure *fig, pf_error *err)
     for (int s = 0; s < fig->nseries; s++) {
         const rp_curve *c = &fig->series[s].curve;
         if (c->npoints == 0) continue;
-        fprintf(f, "%s# %s\n# percent mean min max repeats\n", block ? "\n\n" : "",
+        fprintf(f, "%s# %s\n# percent median min max repeats collapsed\n", block ? "\n\n" : "",
                 fig->series[s].title);
         for (int j = 0; j < c->npoints; j++) {
             const rp_point *p = &c->points[j];
-            fprintf(f, "%.10g %.10g %.10g %.10g %d\n", p->percent, p->mean, p->min, p->max, p->n);
+            fprintf(f, "%.10g %.10g %.10g %.10g %d %d\n", p->percent, p->median, p->min, p->max, p->n,
+                    p->ncollapsed);
         }
         block++;
     }
@@ -118,14 +119,31 @@ int rp_figure_write(const char *dir, const rp_figure *fig, pf_error *err)
                 fig->name, block, fig->series[s].color);
         block++;
     }
+    /* Then rings around the points where a repeat collapsed (one class answered), with one
+       legend entry for them all. */
+    int any_collapsed = 0;
+    block = 0;
+    for (int s = 0; s < fig->nseries; s++) {
+        const rp_curve *c = &fig->series[s].curve;
+        if (c->npoints == 0) continue;
+        for (int j = 0; j < c->npoints; j++) any_collapsed |= c->points[j].ncollapsed > 0;
+    }
+    if (any_collapsed)
+        fprintf(f, "  keyentry with points pt 6 ps 2 lc rgb \"#000000\" title \"collapsed: one class took "
+                   ">= %.0f %% of the predictions\", \\\n",
+                100.0 * PF_COLLAPSE_SHARE);
     block = 0;
     for (int s = 0; s < fig->nseries; s++) {
         const rp_series *se = &fig->series[s];
         if (se->curve.npoints == 0) continue;
+        int last = block + 1 == blockcount(fig);
         fprintf(f, "  \"%s.dat\" index %d using 1:($2*100) with linespoints lc rgb \"%s\" dt %d "
                    "lw 2 pt 7 ps 0.7 title \"%s\"%s\n",
-                fig->name, block, se->color, se->dash, se->title,
-                block + 1 < blockcount(fig) ? ", \\" : "");
+                fig->name, block, se->color, se->dash, se->title, last && !any_collapsed ? "" : ", \\");
+        if (any_collapsed)
+            fprintf(f, "  \"%s.dat\" index %d using 1:($6>0 ? $2*100 : NaN) with points pt 6 ps 2 "
+                       "lc rgb \"%s\" notitle%s\n",
+                    fig->name, block, se->color, last ? "" : ", \\");
         block++;
     }
     script_tail(f, fig->name);

@@ -97,13 +97,13 @@ static int fig_main(rp_ctx *x, int32_t subset, pf_error *err)
     for (int s = 0; s < fig.nseries; s++) {
         rp_curve *c = &fig.series[s].curve;
         const rp_point *clean = rp_curve_at(c, 0.0);
-        double base = clean ? clean->mean : 0.0;
+        double base = clean ? clean->median : 0.0;
         if (!(base > 0)) {
             c->npoints = 0;
             continue;
         }
         for (int j = 0; j < c->npoints; j++) {
-            c->points[j].mean /= base;
+            c->points[j].median /= base;
             c->points[j].min /= base;
             c->points[j].max /= base;
         }

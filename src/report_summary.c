@@ -11,7 +11,7 @@
 #define RP_ROBUST_DROP 0.05
 #define RP_CHANCE_MARGIN 0.005
 
-/* The seed's published clean accuracies (RECIPE.md, read off its figures), in percent. */
+/* The seed's published clean accuracies (docs/recipe.md, read off its figures), in percent. */
 static const char *seed_clean(int dataset, int32_t subset)
 {
     static const char *const full[PF_DS_COUNT] = {"99.2 %", "92.2 %", "73-74 %", "37-38 %"};
@@ -24,6 +24,15 @@ static const char *seed_clean(int dataset, int32_t subset)
 
 static void pct(char *out, size_t size, double frac) { snprintf(out, size, "%.1f %%", 100.0 * frac); }
 
+/* A point as text: its median, and with several repeats their range ("83.5 % [80.1-84.2]"). */
+static void point_text(char *out, size_t size, const rp_point *p)
+{
+    if (p->n > 1)
+        snprintf(out, size, "%.1f %% [%.1f-%.1f]", 100.0 * p->median, 100.0 * p->min, 100.0 * p->max);
+    else
+        pct(out, size, p->median);
+}
+
 /* The accuracy at p: exact, else the nearest grid point within 5 percent (saying which), else "-". */
 static void at_level(const rp_curve *c, double p, char *out, size_t size)
 {
@@ -35,10 +44,10 @@ static void at_level(const rp_curve *c, double p, char *out, size_t size)
     if (best == NULL) {
         snprintf(out, size, "-");
     } else if (best->percent == p) {
-        pct(out, size, best->mean);
+        point_text(out, size, best);
     } else {
-        char v[24];
-        pct(v, sizeof v, best->mean);
+        char v[48];
+        point_text(v, sizeof v, best);
         snprintf(out, size, "%s (at %g %%)", v, best->percent);
     }
 }
@@ -51,7 +60,7 @@ static double holds_up_to(const rp_curve *c, double threshold, int strictly_abov
     double last = -1;
     *first_below = -1;
     for (int j = 0; j < c->npoints; j++) {
-        double m = c->points[j].mean;
+        double m = c->points[j].median;
         int ok = strictly_above ? m > threshold : m >= threshold;
         if (!ok) {
             *first_below = c->points[j].percent;
@@ -90,14 +99,14 @@ static void subset_table(FILE *f, const pf_results *r, const rp_grid *g, int32_t
             rp_curve c;
             if (rp_curve_build(r, &k, RP_VALUE_ACCURACY, &c) == 0) continue;
             const rp_point *clean = rp_curve_at(&c, 0.0);
-            char sclean[24] = "-", s25[64], s50[64], s75[64], robust[48] = "-", chance[48] = "-";
-            if (clean != NULL) pct(sclean, sizeof sclean, clean->mean);
+            char sclean[48] = "-", s25[80], s50[80], s75[80], robust[48] = "-", chance[48] = "-";
+            if (clean != NULL) point_text(sclean, sizeof sclean, clean);
             at_level(&c, 25, s25, sizeof s25);
             at_level(&c, 50, s50, sizeof s50);
             at_level(&c, 75, s75, sizeof s75);
             if (clean != NULL) {
                 double below;
-                double p = holds_up_to(&c, clean->mean - RP_ROBUST_DROP, 0, &below);
+                double p = holds_up_to(&c, clean->median - RP_ROBUST_DROP, 0, &below);
                 if (below < 0)
                     snprintf(robust, sizeof robust, "%g %% (all)", p);
                 else
@@ -139,8 +148,9 @@ static void full_vs_subset(FILE *f, const pf_results *r, const rp_grid *g, int32
             k.mode = g->modes[mi];
             k.subset = subset;
             rp_curve small, full;
-            /* At 0 % the modes do not differ (and share their random streams): the clean subset
-             * point of either mode is the reference, so a grid with one mode on the subset works. */
+            /* At 0 % the modes do not differ (the labels are the same; the runs are independent
+             * unless paired_init): the clean subset points of every mode together are the
+             * reference, so a grid with one mode on the subset works. */
             k.mode = -1;
             rp_curve_build(r, &k, RP_VALUE_ACCURACY, &small);
             k.mode = g->modes[mi];
@@ -148,10 +158,10 @@ static void full_vs_subset(FILE *f, const pf_results *r, const rp_grid *g, int32
             rp_curve_build(r, &k, RP_VALUE_ACCURACY, &full);
             const rp_point *clean = rp_curve_at(&small, 0.0);
             if (clean == NULL || full.npoints == 0) continue;
-            char sclean[32], upto[48], below_s[48];
-            pct(sclean, sizeof sclean, clean->mean);
+            char sclean[48], upto[48], below_s[48];
+            point_text(sclean, sizeof sclean, clean);
             double below;
-            double p = holds_up_to(&full, clean->mean, 1, &below);
+            double p = holds_up_to(&full, clean->median, 1, &below);
             if (p < 0)
                 snprintf(upto, sizeof upto, "never");
             else
@@ -171,6 +181,38 @@ static void full_vs_subset(FILE *f, const pf_results *r, const rp_grid *g, int32
                 (long)subset);
     fprintf(f, "\n\"Beats\" means a strictly higher accuracy at every grid point from 0 %% up to "
                "that level; \"never\" means even the clean full set did not.\n\n");
+}
+
+/* Configurations whose model answered (almost) one class: the best epoch of a run that never left
+ * the majority-class phase. Listed, because a curve's point may rest on one such run. */
+static void collapsed(FILE *f, const pf_results *r)
+{
+    fprintf(f, "## Collapsed configurations\n\n");
+    int64_t n = 0;
+    for (int64_t i = 0; i < r->n; i++) {
+        int cls;
+        double share;
+        if (!report_collapsed(r, i, &cls, &share)) continue;
+        if (n++ == 0)
+            fprintf(f, "At the best epoch one class took at least %.0f %% of the test predictions "
+                       "(figures ring these points):\n\n"
+                       "| id | dataset | mode | subset | percent | repeat | accuracy | class | its share | best epoch | epochs | stop |\n"
+                       "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+                    100.0 * PF_COLLAPSE_SHARE);
+        const pf_store_config *c = &r->configs[i];
+        char label[32], acc[24];
+        rp_subset_label(c->cfg.subset, label, sizeof label);
+        pct(acc, sizeof acc, rp_accuracy(c, &r->rows[i]));
+        fprintf(f, "| %lld | %s | %s | %s | %g | %d | %s | %d | %.1f %% | %d | %d | %s |\n", (long long)c->id,
+                dataset_name(c->cfg.dataset), poison_mode_name(c->cfg.mode), label, c->cfg.percent,
+                (int)c->cfg.repeat, acc, cls, 100.0 * share, (int)r->rows[i].best_epoch,
+                (int)r->rows[i].epochs, stop_name(r->rows[i].stop));
+    }
+    if (n == 0)
+        fprintf(f, "None: at every done configuration's best epoch no class took %.0f %% of the test "
+                   "predictions.\n",
+                100.0 * PF_COLLAPSE_SHARE);
+    fputc('\n', f);
 }
 
 static void flags(FILE *f, const pf_results *r, const rp_grid *g)
@@ -245,7 +287,8 @@ int rp_summary_write(const pf_results *r, const rp_grid *g, const char *name, co
     fprintf(f, "Accuracy is the one to compare with the seed: the best validation accuracy on the "
                "clean test set (selection `test`), the held-out half's (`split`), the clean "
                "accuracy at the epoch chosen on poisoned validation labels (poisoned validation); "
-               "the mean over repeats where there are several. ");
+               "where there are several repeats, their median with the range [min-max] in brackets "
+               "(the figures draw the median inside a min-max band). ");
     fprintf(f, "Tables and the main figures hold the other axes at: model `%s`, batch size %ld, "
                "selection `%s`, %s validation labels.\n\n",
             g->nmodels ? model_kind_name((pf_model_kind)g->base.model) : "-", (long)g->base.batch,
@@ -263,6 +306,7 @@ int rp_summary_write(const pf_results *r, const rp_grid *g, const char *name, co
     for (int si = 0; si < g->nsubsets; si++) have_full |= g->subsets[si] == 0;
     for (int si = 0; si < g->nsubsets && have_full; si++)
         if (g->subsets[si] != 0) full_vs_subset(f, r, g, g->subsets[si]);
+    collapsed(f, r);
     flags(f, r, g);
     fprintf(f, "## Figures\n\n");
     if (!have_gnuplot)

@@ -7,6 +7,7 @@
 #include "poisonfarm/lock.h"
 #include "poisonfarm/shm.h"
 #include "poisonfarm/store.h"
+#include "poisonfarm/checkpoint.h"
 #include "poisonfarm/train.h"
 
 #include <errno.h>
@@ -244,7 +245,14 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     /* An existing results file: same grid (and data) or refused. */
     pf_store_info info;
     memset(&info, 0, sizeof info);
-    if (store_inspect(plan->output, &info, err) != 0) goto cleanup;
+    if (store_inspect(plan->output, &info, err) != 0) {
+        /* --force moves a results file of another format version aside, like one of another grid. */
+        if (!(opts->force && info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT)) goto cleanup;
+        ctx->lock = lock_acquire(plan->output, err);
+        if (ctx->lock == NULL) goto cleanup;
+        if (move_aside(plan->output, "", err) != 0) goto cleanup;
+        memset(&info, 0, sizeof info);
+    }
 
     /* Which configurations, and so which datasets, this run needs. */
     pf_results old;
@@ -380,7 +388,7 @@ static void hook_epoch(void *p, const pf_trainer *t)
 {
     cfg_hooks_ctx *h = p;
     /* A checkpoint after every completed epoch: an interrupted configuration resumes here. */
-    if (trainer_save(t, h->ckpt, &h->ckerr) != 0)
+    if (checkpoint_save(t, h->ckpt, &h->ckerr) != 0)
         fprintf(stderr, "poisonfarm: rank %d: warning: %s\n", h->st->rank, h->ckerr.msg);
     poll_stop(h->st);
 }
@@ -455,7 +463,7 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
         return;
     }
     if (access(hc.ckpt, R_OK) == 0) {
-        if (trainer_restore(t, hc.ckpt, &err) == 0) {
+        if (checkpoint_restore(t, hc.ckpt, &err) == 0) {
             printf("poisonfarm: rank %d: configuration %lld resumes after epoch %d\n", st->rank, (long long)id,
                    trainer_result(t)->epochs);
             fflush(stdout);

@@ -20,6 +20,8 @@
 #define PF_CFLAGS "unknown"
 #endif
 
+const int32_t PF_STORE_FORMAT_CURRENT = PF_STORE_FORMAT;
+
 struct pf_store {
     MPI_Comm comm;
     int rank;

@@ -8,7 +8,10 @@
 #include <hdf5.h>
 
 /* Format version of the layout, a root attribute: the mark of a poisonfarm results file. */
-#define PF_STORE_FORMAT 1
+/* The results file's format version: every change to its layout or enums bumps it (CHANGELOG.md).
+ * 1: first release. 2: /configs follows the configuration field table (config.h) and gains
+ * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw. */
+#define PF_STORE_FORMAT 3
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
 
@@ -21,7 +24,7 @@ typedef struct {
     hid_t row_metrics_mem;            /* every /results member but status */
     hid_t row_status_mem;             /* status alone, from a pf_status */
     hid_t run_mem, run_file;          /* /runs row <-> pf_store_run */
-    hid_t enums[16];                  /* the enum types, closed with the rest */
+    hid_t enums[32];                  /* the enum types, closed with the rest */
     int nenums;
 } pf_store_types;
 

@@ -27,9 +27,10 @@ static int read_num_attr(hid_t file, const char *name, hid_t mem_type, void *v)
  * Returns 0 with *file open, 1 when there is no file at path, -1 with err. HDF5 file locking is
  * off for this reader: a report may read the file while a run writes it, and some cluster file
  * systems refuse flock. */
-static int open_readonly(const char *path, hid_t *file, pf_error *err)
+static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_error *err)
 {
     *file = H5I_INVALID_HID;
+    *format_out = 0;
     struct stat st;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT) return 1;
@@ -74,11 +75,15 @@ static int open_readonly(const char *path, hid_t *file, pf_error *err)
         return pf_error_set(err, PF_ERR_CORRUPT,
                             "%s: an HDF5 file but not a poisonfarm results file (%s)", path, why);
     }
+    *format_out = format;
     if (format != PF_STORE_FORMAT) {
         H5Fclose(fid);
         return pf_error_set(err, PF_ERR_CORRUPT,
-                            "%s: results file format %d, this poisonfarm reads format %d", path,
-                            (int)format, PF_STORE_FORMAT);
+                            "%s: results file format %d (written by %s poisonfarm), this poisonfarm "
+                            "reads format %d: run again with --force to move it aside and start "
+                            "afresh, or -o to write elsewhere (formats: docs/results-format.md)",
+                            path, (int)format, format < PF_STORE_FORMAT ? "an older" : "a newer",
+                            PF_STORE_FORMAT);
     }
     *file = fid;
     return 0;
@@ -148,7 +153,7 @@ int store_inspect(const char *path, pf_store_info *info, pf_error *err)
 {
     memset(info, 0, sizeof *info);
     hid_t file;
-    int rc = open_readonly(path, &file, err);
+    int rc = open_readonly(path, &file, &info->format, err);
     if (rc == 1) return 0;
     if (rc < 0) return -1;
     info->exists = 1;
@@ -200,7 +205,8 @@ int store_load(const char *path, pf_results *r, pf_error *err)
 {
     memset(r, 0, sizeof *r);
     hid_t file;
-    int rc = open_readonly(path, &file, err);
+    int32_t format;
+    int rc = open_readonly(path, &file, &format, err);
     if (rc == 1) return pf_error_set(err, PF_ERR_MISSING, "%s: no such results file", path);
     if (rc < 0) return -1;
     pf_store_types t;

@@ -25,10 +25,6 @@ _Static_assert(sizeof(pf_selection) == sizeof(int), "pf_selection is an int");
 typedef const char *(*name_fn)(int v);
 
 static const char *bool_name(int v) { return v ? "true" : "false"; }
-static const char *ds_name(int v) { return dataset_name((pf_dataset_id)v); }
-static const char *md_name(int v) { return poison_mode_name((pf_mode)v); }
-static const char *mk_name(int v) { return model_kind_name((pf_model_kind)v); }
-static const char *sl_name(int v) { return selection_name((pf_selection)v); }
 static const char *st_name(int v) { return status_name((pf_status)v); }
 static const char *sp_name(int v) { return stop_name((pf_stop)v); }
 
@@ -87,11 +83,7 @@ static void compound(const member *m, int n, size_t memsize, hid_t *mem, hid_t *
 void store_types_create(pf_store_types *t)
 {
     memset(t, 0, sizeof *t);
-    hid_t ds_m, ds_f, md_m, md_f, mk_m, mk_f, sl_m, sl_f, b_m, b_f, st_m, st_f, sp_m, sp_f;
-    enum_pair(t, ds_name, PF_DS_COUNT, &ds_m, &ds_f);
-    enum_pair(t, md_name, PF_MODE_COUNT, &md_m, &md_f);
-    enum_pair(t, mk_name, PF_MODEL_COUNT, &mk_m, &mk_f);
-    enum_pair(t, sl_name, PF_SEL_COUNT, &sl_m, &sl_f);
+    hid_t b_m, b_f, st_m, st_f, sp_m, sp_f;
     enum_pair(t, bool_name, 2, &b_m, &b_f);
     enum_pair(t, st_name, PF_STATUS_COUNT, &st_m, &st_f);
     enum_pair(t, sp_name, PF_STOP_COUNT, &sp_m, &sp_f);
@@ -99,29 +91,27 @@ void store_types_create(pf_store_types *t)
     const hid_t I32 = H5T_NATIVE_INT32, I32F = H5T_STD_I32LE;
     const hid_t I64 = H5T_NATIVE_INT64, I64F = H5T_STD_I64LE;
     const hid_t F64 = H5T_NATIVE_DOUBLE, F64F = H5T_IEEE_F64LE;
-    const member cfg[] = {
-        {"id", CFG(id), I64, I64F},
-        {"dataset", CFG(cfg.dataset), ds_m, ds_f},
-        {"mode", CFG(cfg.mode), md_m, md_f},
-        {"model", CFG(cfg.model), mk_m, mk_f},
-        {"selection", CFG(cfg.selection), sl_m, sl_f},
-        {"subset", CFG(cfg.subset), I32, I32F},
-        {"percent", CFG(cfg.percent), F64, F64F},
-        {"batch_size", CFG(cfg.batch_size), I32, I32F},
-        {"poison_validation", CFG(cfg.poison_validation), b_m, b_f},
-        {"repeat", CFG(cfg.repeat), I32, I32F},
-        {"seed", CFG(cfg.seed), H5T_NATIVE_UINT64, H5T_STD_U64LE},
-        {"k", CFG(k), I32, I32F},
-        {"n_train", CFG(n_train), I32, I32F},
-        {"max_epochs", CFG(cfg.max_epochs), I32, I32F},
-        {"patience", CFG(cfg.patience), I32, I32F},
-        {"lr_patience", CFG(cfg.lr_patience), I32, I32F},
-        {"lr_factor", CFG(cfg.lr_factor), F64, F64F},
-        {"lr", CFG(cfg.lr), F64, F64F},
-        {"val_items", CFG(cfg.val_items), I32, I32F},
-    };
-    compound(cfg, (int)(sizeof cfg / sizeof cfg[0]), sizeof(pf_store_config), &t->cfg_mem,
-             &t->cfg_file);
+    /* /configs: the id, every configuration field in the table's order (config.h), then what
+     * the farm knows of it before training. */
+    member cfg[PF_NFIELDS + 3];
+    int ncfg = 0;
+    cfg[ncfg++] = (member){"id", CFG(id), I64, I64F};
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        const pf_field *d = &pf_config_fields[f];
+        member *m = &cfg[ncfg++];
+        m->name = d->name;
+        m->offset = CFG(cfg) + d->offset;
+        switch (d->kind) {
+        case PF_FK_ENUM: enum_pair(t, d->enum_name, d->enum_count, &m->mem, &m->file); break;
+        case PF_FK_BOOL: m->mem = b_m, m->file = b_f; break;
+        case PF_FK_I32: m->mem = I32, m->file = I32F; break;
+        case PF_FK_U64: m->mem = H5T_NATIVE_UINT64, m->file = H5T_STD_U64LE; break;
+        case PF_FK_F64: m->mem = F64, m->file = F64F; break;
+        }
+    }
+    cfg[ncfg++] = (member){"k", CFG(k), I32, I32F};
+    cfg[ncfg++] = (member){"n_train", CFG(n_train), I32, I32F};
+    compound(cfg, ncfg, sizeof(pf_store_config), &t->cfg_mem, &t->cfg_file);
 
     hid_t host = str_type(PF_HOST_LEN), reason = str_type(PF_REASON_LEN);
     const member row[] = {

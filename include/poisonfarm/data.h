@@ -62,6 +62,16 @@ const char *dataset_name(pf_dataset_id id);
 /* Parses a dataset name; returns 0 and sets *id, or -1 for an unknown name. */
 int dataset_from_name(const char *name, pf_dataset_id *id);
 
+/* A dataset's fixed facts: image shape, classes and the official split sizes. */
+typedef struct {
+    int c, h, w, k;
+    int32_t train_official_n;   /* 60000 (MNIST, Fashion-MNIST) or 50000 (CIFAR) */
+    int32_t test_official_n;    /* 10000 */
+} pf_dataset_shape;
+
+/* The fixed facts of dataset id (a valid id). Cheap: no I/O, no large struct. */
+void dataset_shape(pf_dataset_id id, pf_dataset_shape *shape);
+
 /* Shape, classes and official sizes without touching the disk (c, h, w, k, train_official_n, ...);
  * the rest of *ds is zeroed. */
 void dataset_describe(pf_dataset_id id, pf_dataset *ds);

@@ -1,42 +1,38 @@
 /* grid.h -- job files (libconfig) and their expansion into a grid of configurations.
  *
- * A job file holds grid axes (lists) and training settings; see README.md, "Job files". Expansion order
- * (and so the configuration ids, from 0) is fixed: datasets, then modes, subsets, models,
- * batch_sizes, selections, poison_validation, repeats, and percents innermost, each axis in the
- * order written. */
+ * A job file holds one key per configuration field (config.h's table: a list for a grid axis, a
+ * count for `repeats`, one value for a setting) plus the run's own settings (threads, data_dir,
+ * output, description); see docs/job-files.md. Expansion order (and so the configuration ids, from
+ * 0) is the table's: datasets, then modes, subsets, models, batch_sizes, selections,
+ * poison_validation, repeats, and percents innermost, each axis in the order written. */
 #ifndef POISONFARM_GRID_H
 #define POISONFARM_GRID_H
 
 #include "poisonfarm/common.h"
-#include "poisonfarm/train.h"
+#include "poisonfarm/config.h"
 
 #include <stdint.h>
 
 #define PF_GRID_MAX_AXIS 256
+
+/* The values a job gives one configuration field: an axis' list, a count's 0..N-1, or a setting's
+ * one value (the default when the key is absent, with line 0). */
+typedef struct {
+    int n;
+    pf_field_value *values;     /* (n), owned by the job */
+    unsigned *lines;            /* (n) where each value was written, 0 = default */
+} pf_axis;
 
 typedef struct {
     char path[PF_PATH_MAX];     /* as given */
     char name[256];             /* file name without directory and .cfg: "quick" */
     char *text;                 /* the file's full text (owned) */
 
-    /* Axes, in the order written. */
-    int ndatasets;        pf_dataset_id datasets[PF_DS_COUNT];
-    int nmodes;           pf_mode modes[PF_MODE_COUNT];
-    int nsubsets;         int32_t subsets[PF_GRID_MAX_AXIS];
-    int npercents;        double percents[PF_GRID_MAX_AXIS];
-    int nbatch_sizes;     int32_t batch_sizes[PF_GRID_MAX_AXIS];
-    int nmodels;          pf_model_kind models[PF_MODEL_COUNT];
-    int npoison_validation; int poison_validation[2];
-    int nselections;      pf_selection selections[PF_SEL_COUNT];
-    int32_t repeats;
+    pf_axis axes[PF_NFIELDS];   /* per configuration field, in the table's order */
 
-    /* Training settings (defaults from the seed recipe). */
-    int32_t max_epochs, patience, lr_patience;
-    double lr_factor, lr;
-    uint64_t seed;
-    int32_t threads;
+    /* The run's settings (not part of any configuration). */
+    int32_t threads;            /* OpenMP threads per rank, 1 */
     int epochs_capped;          /* 1 when max_epochs < 100: reported in results and report */
-
     /* Paths, "" when not set. Relative paths are relative to the working directory. */
     char data_dir[PF_PATH_MAX];
     char output[PF_PATH_MAX];
@@ -68,12 +64,8 @@ int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err);
 /* A 64-bit fingerprint of everything that decides results: the SET of expanded configurations
  * (each with all its result-affecting settings) independent of their order, so comments,
  * formatting and axis order do not change it. A resumed run keeps the ids of the existing file and
- * matches configurations by content (grid_config_hash). */
+ * matches configurations by content (config_hash). */
 uint64_t grid_fingerprint(const pf_job *job);
-
-/* A 64-bit hash of every field of cfg that decides its result (doubles by their bit patterns, -0
- * folded onto 0). Stable across runs and machines. */
-uint64_t grid_config_hash(const pf_config *cfg);
 
 /* Relative cost of one configuration, for most-expensive-first scheduling and wall-time estimates,
  * in "MNIST seed-model forward passes of one image": seconds = cost / (such passes per second,

@@ -105,6 +105,9 @@ void model_layer_seconds(const pf_model *m, int i, double *fwd, double *bwd);
 /* FLOPs (multiply-add = 2) of one sample's forward pass and of one training step (forward +
  * backward), counting the GEMM-like work of conv and dense layers. */
 double model_flops_forward(const pf_model *m);
+/* Multiply-adds of one forward pass on one (c, h, w) image with k classes, from the architecture
+ * alone (no model is built): the cost model of the scheduler. */
+double model_forward_macs(pf_model_kind kind, int c, int h, int w, int k);
 double model_flops_train(const pf_model *m);
 
 #endif

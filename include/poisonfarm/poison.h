@@ -1,4 +1,4 @@
-/* poison.h -- label poisoning: which labels are replaced and by what (seed/RECIPE.md).
+/* poison.h -- label poisoning: which labels are replaced and by what (docs/poisoning.md).
  *
  * For p percent of n training items, exactly round(n * p / 100) labels (round half to even, as
  * Python's round) are replaced: the LAST ones. The wrong label of item i depends only on (seed, i,
@@ -10,12 +10,15 @@
 #include <stdint.h>
 
 typedef enum {
-    PF_MODE_RANDOM = 0,  /* uniform over the K-1 wrong classes */
-    PF_MODE_BIASED,      /* the first wrong class: 0, or 1 when the true label is 0 */
+    PF_MODE_RANDOM = 0,   /* uniform over the K-1 wrong classes */
+    PF_MODE_BIASED,       /* the seed's published code: 0 -> 1, 1 -> 0, any other label -> 0 or 1
+                             (even odds); the seed's figures were made with this */
+    PF_MODE_FIRST_WRONG,  /* the seed post's wording, a harsher experiment: always the first wrong
+                             class, 0 (or 1 for a true 0) */
     PF_MODE_COUNT
 } pf_mode;
 
-/* "random", "biased". */
+/* "random", "biased", "first_wrong". */
 const char *poison_mode_name(pf_mode mode);
 
 /* Parses a mode name; returns 0 and sets *mode, or -1. */
@@ -27,8 +30,9 @@ int poison_mode_from_name(const char *name, pf_mode *mode);
 int64_t poison_count(int64_t n, double percent);
 
 /* The wrong label for item i whose true label is y, among k classes (2 <= k <= 256, y < k). Never
- * equals y. random: w = rng_below(K - 1) from a stream seeded with rng_derive(seed, i), label
- * w + (w >= y); biased: 0, or 1 when y is 0 (no randomness). */
+ * equals y. With a stream seeded with rng_derive(seed, i): random: w = rng_below(K - 1), label
+ * w + (w >= y); biased: 1 - y for y in {0, 1}, else rng_below(2); first_wrong: 0, or 1 when y is 0
+ * (no randomness). */
 uint8_t poison_wrong_label(uint8_t y, int k, pf_mode mode, uint64_t seed, int64_t i);
 
 /* out[i] = labels[i] for the first n - m items, wrong labels for the last m = poison_count(n, p).

@@ -21,6 +21,15 @@ int report_write(const char *results_path, const char *out_dir, int quiet, pf_er
 int report_write_results(const pf_results *r, const char *name, const char *out_dir, int quiet,
                          pf_error *err);
 
+/* A configuration collapsed when, at its best epoch, one class took at least this share of the
+ * watched test predictions (its confusion matrix's column sums): the model answers one class. */
+#define PF_COLLAPSE_SHARE 0.9
+
+/* 1 when done configuration i of r collapsed; *cls and *share (may be NULL) get the most predicted
+ * class and its share of the predictions (also when it did not collapse; -1 and NaN without a
+ * confusion matrix). */
+int report_collapsed(const pf_results *r, int64_t i, int *cls, double *share);
+
 /* Finds the gnuplot to run (see above). Returns 1 and writes its path to out when it is found and
  * executable, 0 otherwise. */
 int report_find_gnuplot(char *out, size_t size);

@@ -79,6 +79,9 @@ typedef struct {
 
 typedef struct pf_store pf_store;
 
+/* The format version this program reads and writes (CHANGELOG.md lists them). */
+extern const int32_t PF_STORE_FORMAT_CURRENT;
+
 /* What rank 0 learns of an existing file before anyone opens it in parallel (serial, read-only).
  * Returns 0 with info filled, -1 with a one-line error when the file cannot be read as a
  * poisonfarm results file (naming it), never touching it. */
@@ -88,6 +91,9 @@ typedef struct {
     int64_t nconfigs;
     char file_id[40];
     int64_t count[PF_STATUS_COUNT];
+    int32_t format;               /* the file's format version when it is a poisonfarm results
+                                     file, also when the call fails because it is not this
+                                     program's format; 0 otherwise */
 } pf_store_info;
 int store_inspect(const char *path, pf_store_info *info, pf_error *err);
 

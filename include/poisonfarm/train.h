@@ -1,16 +1,22 @@
 /* train.h -- one configuration's training run: poisoning, the seed's recipe (Adam, early stopping,
  * ReduceLROnPlateau, best-epoch selection), metrics, and a checkpoint of the whole state.
  *
- * Randomness: stream = derive(derive(derive(job seed, dataset), subset), repeat). Initial weights
- * come from derive(stream, PF_RNG_TAG_INIT), the shuffle of epoch e from
- * derive(derive(stream, PF_RNG_TAG_SHUFFLE), e), the wrong training labels from
- * derive(stream, PF_RNG_TAG_POISON), the validation poisoning from derive(stream,
- * PF_RNG_TAG_VALPOISON). Never from percent, mode, batch size or model: the points of one curve share
- * initial weights and shuffles. */
+ * Randomness (config.h): two streams. The paired stream, derive(derive(derive(job seed, dataset),
+ * subset), repeat), gives the wrong training labels, derive(paired, PF_RNG_TAG_POISON), and the
+ * validation poisoning, derive(paired, PF_RNG_TAG_VALPOISON): poisoned sets are nested across
+ * percents. The init stream gives the initial weights, derive(init, PF_RNG_TAG_INIT), and the
+ * shuffle of epoch e, derive(derive(init, PF_RNG_TAG_SHUFFLE), e). By default the init stream
+ * depends on the configuration's identity (every PF_FIELD_STREAM field: dataset, mode, subset,
+ * model, batch size, selection, validation poisoning, repeat, percent, seed), so every point of a
+ * curve is an independent run, as in the seed; the settings that only bound or tune training
+ * (max_epochs, patience, lr_patience, lr_factor, lr, validation_items) stay out, so a capped run
+ * and the full recipe start alike. With paired_init the init stream is the paired stream: the
+ * points of a curve share initial weights and shuffles (common random numbers). */
 #ifndef POISONFARM_TRAIN_H
 #define POISONFARM_TRAIN_H
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/config.h"
 #include "poisonfarm/data.h"
 #include "poisonfarm/nn.h"
 #include "poisonfarm/poison.h"
@@ -18,11 +24,6 @@
 #include <signal.h>
 #include <stdint.h>
 
-typedef enum {
-    PF_SEL_TEST = 0,  /* the seed's method: select on the whole test set */
-    PF_SEL_SPLIT,     /* select on the first half of the test set, report the second half */
-    PF_SEL_COUNT
-} pf_selection;
 
 /* Why training ended. PF_STOP_NONE while it runs. */
 typedef enum {
@@ -33,38 +34,8 @@ typedef enum {
     PF_STOP_COUNT
 } pf_stop;
 
-const char *selection_name(pf_selection s);   /* "test", "split" */
-int selection_from_name(const char *name, pf_selection *s);
 const char *stop_name(pf_stop s);             /* "none", "early", "max_epochs", "diverged" */
 
-/* One configuration: everything that decides its result. */
-typedef struct {
-    pf_dataset_id dataset;
-    pf_mode mode;
-    pf_model_kind model;
-    pf_selection selection;
-    int32_t subset;          /* first N training items, 0 = all */
-    double percent;          /* 0..100 */
-    int32_t batch_size;      /* 256 */
-    int poison_validation;   /* 0/1 */
-    int32_t repeat;          /* 0.. */
-    uint64_t seed;           /* the job seed */
-    int32_t max_epochs;      /* 100 */
-    int32_t patience;        /* early stopping, 10 */
-    int32_t lr_patience;     /* ReduceLROnPlateau, 5 */
-    double lr_factor;        /* 0.1 */
-    double lr;               /* initial learning rate, 1e-3 */
-    int32_t val_items;       /* validation on the first N test items, 0 = the whole test set (the
-                                recipe); only for quick tests and demos */
-} pf_config;
-
-/* Fills the seed recipe's defaults (dataset mnist, random, seed model, test selection, subset 0,
- * percent 0, batch 256, seed 1, 100 epochs, patience 10, lr_patience 5, factor 0.1, lr 1e-3,
- * val_items 0). */
-void config_defaults(pf_config *cfg);
-
-/* The stream seed of a configuration (see the top of this file). */
-uint64_t config_stream(const pf_config *cfg);
 
 /* Per-configuration results. Accuracies are fractions in [0, 1]; NaN / -1 where not applicable. */
 typedef struct {
@@ -140,26 +111,27 @@ const float *trainer_best_params(const pf_trainer *t);
 /* The n_train labels trained on (the poisoned copy), owned by the trainer. */
 const uint8_t *trainer_train_labels(const pf_trainer *t);
 
-/* Writes the whole state (epoch, weights, Adam moments and step, counters, lr, best weights and
- * metrics, history) to path atomically (temporary file + rename). 0, or -1 with err. */
-int trainer_save(const pf_trainer *t, const char *path, pf_error *err);
+/* Checkpoints of the whole state: checkpoint.h. */
 
-/* Restores a state written by trainer_save for the same configuration (checked): continuing gives
- * bit-identical results to a run that was never interrupted. 0, or -1 with err. */
-int trainer_restore(pf_trainer *t, const char *path, pf_error *err);
-
-/* Scripted plateau logic, exposed for tests: feeds one epoch's monitored correct count (out of
- * n_val items) and returns what happened. */
+/* Keras' callbacks on validation accuracy, exposed for tests: feeds one epoch's monitored correct
+ * count (out of n_val items) and returns what happened. EarlyStopping (min_delta 0): an epoch
+ * improves when its count is strictly greater than the best. ReduceLROnPlateau (min_delta 1e-4,
+ * cooldown 0, min_lr 0): it improves when (double)acc > (double)best + 1e-4, where acc and best
+ * are float32 accuracies (correct / n_val divided in float32), as Keras computes them; so with
+ * 10000 items one more correct image sometimes counts (980 -> 981) and sometimes does not. */
 typedef struct {
-    int64_t best_correct;   /* early stopping: best so far (strictly greater improves) */
+    int64_t best_correct;   /* early stopping: best so far */
     int32_t es_wait;        /* epochs without improvement */
-    int64_t lr_best;        /* ReduceLROnPlateau's best (improves by more than min_delta) */
+    int64_t lr_best;        /* ReduceLROnPlateau's best correct count, -1 before the first epoch */
     int32_t lr_wait;
     double lr;
     int32_t patience, lr_patience;
     double lr_factor;
-    double min_delta_items; /* 1e-4 * n_val: improvement needed in correct predictions */
+    int32_t n_val;          /* items the counts are out of */
 } pf_plateau;
+
+/* The float32 accuracy Keras reports for correct of n items, widened to double. */
+double plateau_keras_accuracy(int64_t correct, int32_t n);
 
 void plateau_init(pf_plateau *p, double lr, int32_t patience, int32_t lr_patience, double lr_factor,
                   int32_t n_val);

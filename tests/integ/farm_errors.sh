@@ -76,6 +76,19 @@ if grep -qw avx2 /proc/cpuinfo; then
     fi
 fi
 
+# A results file of an older format is refused with one line naming its format; --force moves it
+# aside like one of another grid (the demo relies on this), and the run starts afresh.
+mpirun -q -np 1 $BIN run "$TMP/ok.cfg" -o "$TMP/old.h5" --quiet >/dev/null 2>&1
+"$BUILD/tests/test_store" --set-format "$TMP/old.h5" 1
+sum_old=$(md5sum <"$TMP/old.h5")
+expect_user_error older_format_refused "old.h5: results file format 1 \\(written by an older poisonfarm\\).*--force" 2 run "$TMP/ok.cfg" -o "$TMP/old.h5"
+mpirun -q -np 1 $BIN run "$TMP/ok.cfg" -o "$TMP/old.h5" --force --quiet >"$TMP/force-old.log" 2>&1
+rc=$?
+moved=$(ls "$TMP"/old.h5.moved-* 2>/dev/null | head -1)
+if [ $rc -eq 0 ] && [ -n "$moved" ] && [ "$(md5sum <"$moved")" = "$sum_old" ] && grep -q "moved $TMP/old.h5 to" "$TMP/force-old.log"; then
+    pass force_moves_older_format_aside; else
+    fail force_moves_older_format_aside "exit $rc, moved file '$moved'" "$(cat "$TMP/force-old.log")"; fi
+
 # A corrupt results file (not HDF5) is refused, not overwritten.
 echo "not hdf5" >"$TMP/bad.h5"
 expect_user_error corrupt_results_refused "bad.h5" 2 run "$TMP/ok.cfg" -o "$TMP/bad.h5"

@@ -216,14 +216,22 @@ else
         "$(tail -n 3 "$TMP/smoke.out")" "$(tail -n 4 <<<"$out")" "$err"
 fi
 
-# The realised noise: biased poisoning moves every changed label to class 0 (or 1 from class 0),
-# and the counts add up to n_poisoned.
-run noise --dataset mnist --mode biased --subset 200 --percent 30 --max-epochs 1 --validation-items 200 \
-    --data-dir "$DATA_DIR"
-rows=$(sed -n '/^realised noise: 60 of 200 labels changed/,/^threads/p' <<<"$out" | grep -E '^ +[0-9]+ ->')
-bad=$(grep -vE '^ +0 ->  1:[0-9]+$|^ +[1-9] ->  0:[0-9]+$' <<<"$rows")
-total=$(grep -oE ':[0-9]+' <<<"$rows" | tr -d : | awk '{ s += $1 } END { print s + 0 }')
-if [ "$rc" -eq 0 ] && [ -n "$rows" ] && [ -z "$bad" ] && [ "$total" = 60 ]; then pass train_realised_noise_biased; else
-    fail train_realised_noise_biased "rerun: $BIN train --dataset mnist --mode biased --subset 200 --percent 30 --max-epochs 1" \
-        "$(head -15 <<<"$out")"
-fi
+# The realised noise: biased poisoning (the seed's published draw) moves a 0 to 1, a 1 to 0 and
+# any other label to 0 or 1; first_wrong moves every label to 0 (1 from 0). The counts add up to
+# n_poisoned.
+noise_check() { # name mode allowed-rows-regex
+    run noise --dataset mnist --mode "$2" --subset 200 --percent 30 --max-epochs 1 --validation-items 200 \
+        --data-dir "$DATA_DIR"
+    rows=$(sed -n '/^realised noise: 60 of 200 labels changed/,/^threads/p' <<<"$out" | grep -E '^ +[0-9]+ ->')
+    bad=$(grep -vE "$3" <<<"$rows")
+    total=$(grep -oE ':[0-9]+' <<<"$rows" | tr -d : | awk '{ s += $1 } END { print s + 0 }')
+    if [ "$rc" -eq 0 ] && [ -n "$rows" ] && [ -z "$bad" ] && [ "$total" = 60 ]; then pass "$1"; else
+        fail "$1" "rerun: $BIN train --dataset mnist --mode $2 --subset 200 --percent 30 --max-epochs 1" \
+            "$(head -15 <<<"$out")"
+    fi
+}
+noise_check train_realised_noise_biased biased '^ +0 ->  1:[0-9]+$|^ +1 ->  0:[0-9]+$|^ +[2-9] -> ( [01]:[0-9]+){1,2}$'
+# ... and among the other labels both 0 and 1 occur (a draw, not a rule).
+if grep -qE '^ +[2-9] ->  0:[0-9]+ 1:[0-9]+$' <<<"$rows"; then pass train_biased_draws_both; else
+    fail train_biased_draws_both "no label 2..9 went to both 0 and 1" "$rows"; fi
+noise_check train_realised_noise_first_wrong first_wrong '^ +0 ->  1:[0-9]+$|^ +[1-9] ->  0:[0-9]+$'

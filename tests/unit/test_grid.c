@@ -8,6 +8,8 @@
 
 #include "poisonfarm/grid.h"
 
+#include "field_perturb.h"
+
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,19 +46,19 @@ static const bad_case bad_cases[] = {
     {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [0];\npercents = 5;\n", "bad.cfg:4: ",
      "'percents' must be a list"},
     {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [0];\npercents = [\"ten\"];\n", "bad.cfg:4: ",
-     "'percents' entries must be numbers"},
+     "'percents' takes numbers, e.g. percents = [0] (got a string)"},
     {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [0.5];\npercents = [0];\n", "bad.cfg:3: ",
-     "'subsets' entries must be whole numbers"},
+     "'subsets' takes whole numbers"},
     {"datasets = [mnist];\n", "bad.cfg:1: ", "syntax error"},
     {"datasets = [1];\nmodes = [\"random\"];\nsubsets = [0];\npercents = [0];\n", "bad.cfg:1: ",
-     "'datasets' entries must be names in quotes"},
-    {BASE "max_epochs = 3.5;\n", "bad.cfg:5: ", "'max_epochs' must be a whole number"},
-    {BASE "max_epochs = [3];\n", "bad.cfg:5: ", "'max_epochs' must be a whole number"},
-    {BASE "repeats = [1, 2];\n", "bad.cfg:5: ", "'repeats' must be a whole number"},
-    {BASE "lr = \"fast\";\n", "bad.cfg:5: ", "'lr' must be a number"},
+     "'datasets' takes names in quotes, e.g. datasets = [\"mnist\", \"fashion_mnist\"]"},
+    {BASE "max_epochs = 3.5;\n", "bad.cfg:5: ", "'max_epochs' takes whole numbers"},
+    {BASE "max_epochs = [3];\n", "bad.cfg:5: ", "'max_epochs' takes one value, e.g. max_epochs = 100 (got a list)"},
+    {BASE "repeats = [1, 2];\n", "bad.cfg:5: ", "'repeats' takes one value"},
+    {BASE "lr = \"fast\";\n", "bad.cfg:5: ", "'lr' takes numbers"},
     {BASE "data_dir = 5;\n", "bad.cfg:5: ", "'data_dir' must be a path in quotes"},
     {BASE "output = \"\";\n", "bad.cfg:5: ", "'output' is empty"},
-    {BASE "poison_validation = [1];\n", "bad.cfg:5: ", "must be true or false"},
+    {BASE "poison_validation = [1];\n", "bad.cfg:5: ", "'poison_validation' takes true or false"},
     {BASE "poison_validation = true;\n", "bad.cfg:5: ", "'poison_validation' must be a list"},
     {BASE "description = 3;\n", "bad.cfg:5: ", "'description' must be a string"},
     /* empty axes and duplicates */
@@ -75,30 +77,38 @@ static const bad_case bad_cases[] = {
     {BASE "batch_sizes = [32, 32];\n", "bad.cfg:5: ", "lists 32 twice"},
     /* ranges */
     {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [0];\npercents = [0, 101];\n", "bad.cfg:4: ",
-     "percent 101 is outside [0, 100]"},
+     "'percents': 101 is outside [0, 100]"},
     {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [0];\npercents = [-0.5];\n", "bad.cfg:4: ",
      "outside [0, 100]"},
     {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [-5];\npercents = [0];\n", "bad.cfg:3: ",
-     "out of range"},
+     "'subsets': -5 is below 0"},
     {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [0,\n  60001];\npercents = [0];\n", "bad.cfg:4: ",
-     "subset 60001 is larger than mnist's training set (60000 items)"},
+     "'subsets': 60001 is larger than mnist's training set (60000 items)"},
     {"datasets = [\"mnist\", \"cifar10\"];\nmodes = [\"random\"];\nsubsets = [55000];\npercents = [0];\n",
-     "bad.cfg:3: ", "subset 55000 is larger than cifar10's training set (50000 items)"},
-    {BASE "batch_sizes = [0];\n", "bad.cfg:5: ", "out of range"},
-    {BASE "max_epochs = 0;\n", "bad.cfg:5: ", "'max_epochs' = 0 is out of range"},
-    {BASE "patience = 0;\n", "bad.cfg:5: ", "'patience' = 0 is out of range"},
-    {BASE "lr_patience = -1;\n", "bad.cfg:5: ", "'lr_patience' = -1 is out of range"},
-    {BASE "lr_factor = 0;\n", "bad.cfg:5: ", "'lr_factor' = 0 is out of range"},
-    {BASE "lr_factor = 1.5;\n", "bad.cfg:5: ", "'lr_factor' = 1.5 is out of range"},
-    {BASE "lr = -0.001;\n", "bad.cfg:5: ", "'lr' = -0.001 is out of range"},
+     "bad.cfg:3: ", "'subsets': 55000 is larger than cifar10's training set (50000 items)"},
+    {BASE "batch_sizes = [0];\n", "bad.cfg:5: ", "'batch_sizes': 0 is outside [1, 65536]"},
+    {BASE "max_epochs = 0;\n", "bad.cfg:5: ", "'max_epochs': 0 is outside [1, 100000]"},
+    {BASE "patience = -1;\n", "bad.cfg:5: ", "'patience': -1 is outside [0, 100000]"},
+    {BASE "lr_patience = -1;\n", "bad.cfg:5: ", "'lr_patience': -1 is outside [0, 100000]"},
+    {BASE "lr_factor = 0;\n", "bad.cfg:5: ", "'lr_factor': 0 is outside (0, 1]"},
+    {BASE "lr_factor = 1.5;\n", "bad.cfg:5: ", "'lr_factor': 1.5 is outside (0, 1]"},
+    {BASE "lr = -0.001;\n", "bad.cfg:5: ", "'lr': -0.001 is outside (0, 10]"},
     {BASE "repeats = 0;\n", "bad.cfg:5: ", "'repeats' = 0 is out of range"},
     {BASE "threads = 0;\n", "bad.cfg:5: ", "'threads' = 0 is out of range"},
     {BASE "threads = 5000;\n", "bad.cfg:5: ", "'threads' = 5000 is out of range [1, 1024]"},
     {BASE "repeats = 1001;\n", "bad.cfg:5: ", "'repeats' = 1001 is out of range [1, 1000]"},
-    {BASE "batch_sizes = [256,\n 100000];\n", "bad.cfg:6: ", "entry 100000 is out of range [1, 65536]"},
-    {BASE "seed = -1;\n", "bad.cfg:5: ", "'seed' = -1 is out of range"},
-    {BASE "validation_items = -1;\n", "bad.cfg:5: ", "out of range"},
-    {BASE "validation_items = 20000;\n", "bad.cfg:5: ", "larger than mnist's test set (10000 items)"},
+    {BASE "batch_sizes = [256,\n 100000];\n", "bad.cfg:6: ", "'batch_sizes': 100000 is outside [1, 65536]"},
+    {BASE "seed = -1;\n", "bad.cfg:5: ", "'seed': -1 is negative"},
+    {BASE "validation_items = -1;\n", "bad.cfg:5: ", "'validation_items': -1 is below 0"},
+    {BASE "validation_items = 20000;\n", "bad.cfg:5: ", "'validation_items': 20000 is larger than mnist's test set (10000 items)"},
+    /* the one validator's limits (shared with poisonfarm train and the trainer) */
+    {"datasets = [\"mnist\"];\nmodes = [\"random\"];\nsubsets = [0];\npercents = (0,\n 100.0001);\n", "bad.cfg:5: ",
+     "'percents': 100.0001 is outside [0, 100]"},
+    {BASE "selections = [\"test\", \"split\"];\nvalidation_items = 1;\n", "bad.cfg:6: ",
+     "'validation_items': 1 is too few for selection split"},
+    {BASE "lr = 10.5;\n", "bad.cfg:5: ", "'lr': 10.5 is outside (0, 10]"},
+    {BASE "paired_init = 1;\n", "bad.cfg:5: ", "'paired_init' takes true or false"},
+    {BASE "paired_init = [true];\n", "bad.cfg:5: ", "'paired_init' takes one value"},
     /* names */
     {"datasets = [\"mnist\", \"mnsit\"];\nmodes = [\"random\"];\nsubsets = [0];\npercents = [0];\n", "bad.cfg:1: ",
      "unknown dataset 'mnsit'"},
@@ -207,21 +217,22 @@ static void defaults_follow_the_recipe(void **state)
     assert_int_equal(grid_load_string(&job, BASE, "jobs/min.cfg", &err), 0);
     assert_string_equal(job.name, "min");
     assert_int_equal(job.nconfigs, 1);
-    assert_int_equal(job.repeats, 1);
-    assert_int_equal(job.nbatch_sizes, 1);
-    assert_int_equal(job.batch_sizes[0], 256);
-    assert_int_equal(job.nmodels, 1);
-    assert_int_equal(job.models[0], PF_MODEL_SEED);
-    assert_int_equal(job.npoison_validation, 1);
-    assert_int_equal(job.poison_validation[0], 0);
-    assert_int_equal(job.nselections, 1);
-    assert_int_equal(job.selections[0], PF_SEL_TEST);
-    assert_int_equal(job.max_epochs, 100);
-    assert_int_equal(job.patience, 10);
-    assert_int_equal(job.lr_patience, 5);
-    assert_true(job.lr_factor == 0.1);
-    assert_true(job.lr == 0.001);
-    assert_true(job.seed == 1);
+    /* Every field not written takes one value, the table's default, from no line. */
+    pf_config def;
+    config_defaults(&def);
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        if (f == PF_FIELD_dataset || f == PF_FIELD_mode || f == PF_FIELD_subset || f == PF_FIELD_percent) continue;
+        assert_int_equal(job.axes[f].n, 1);
+        assert_int_equal(job.axes[f].lines[0], 0);
+        assert_int_equal(config_field_bits(&job.configs[0], f), config_field_bits(&def, f));
+    }
+    assert_int_equal(job.configs[0].max_epochs, 100);
+    assert_int_equal(job.configs[0].patience, 10);
+    assert_int_equal(job.configs[0].lr_patience, 5);
+    assert_true(job.configs[0].lr_factor == 0.1);
+    assert_true(job.configs[0].lr == 0.001);
+    assert_true(job.configs[0].seed == 1);
+    assert_int_equal(job.configs[0].paired_init, 0);
     assert_int_equal(job.threads, 1);
     assert_int_equal(job.epochs_capped, 0);
     assert_string_equal(job.data_dir, "");
@@ -291,34 +302,20 @@ static void config_hash_covers_every_setting(void **state)
     (void)state;
     pf_config base;
     config_defaults(&base);
-    uint64_t h0 = grid_config_hash(&base);
-    assert_true(h0 == grid_config_hash(&base));
-    pf_config c[16];
-    for (int i = 0; i < 16; i++) c[i] = base;
-    c[0].dataset = PF_DS_CIFAR10;
-    c[1].mode = PF_MODE_BIASED;
-    c[2].model = PF_MODEL_WIDE;
-    c[3].selection = PF_SEL_SPLIT;
-    c[4].subset = 1000;
-    c[5].percent = 0.5;
-    c[6].batch_size = 32;
-    c[7].poison_validation = 1;
-    c[8].repeat = 1;
-    c[9].seed = 2;
-    c[10].max_epochs = 99;
-    c[11].patience = 11;
-    c[12].lr_patience = 6;
-    c[13].lr_factor = 0.2;
-    c[14].lr = 0.0011;
-    c[15].val_items = 500;
-    for (int i = 0; i < 16; i++) {
-        if (grid_config_hash(&c[i]) == h0) fprintf(stderr, "field %d is not hashed\n", i);
-        assert_true(grid_config_hash(&c[i]) != h0);
+    uint64_t h0 = config_hash(&base);
+    assert_true(h0 == config_hash(&base));
+    /* Every field of the table, whatever it is: a new field is covered without editing this. */
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        pf_config c = base;
+        field_perturb(&c, f);
+        assert_int_equal(config_diff(&c, &base), f);
+        if (config_hash(&c) == h0) fprintf(stderr, "field %s is not hashed\n", pf_config_fields[f].name);
+        assert_true(config_hash(&c) != h0);
     }
     /* -0 % and 0 % are the same configuration. */
     pf_config z = base;
     z.percent = -0.0;
-    assert_true(grid_config_hash(&z) == h0);
+    assert_true(config_hash(&z) == h0);
 }
 
 static void cost_tracks_the_work(void **state)
@@ -442,7 +439,7 @@ static void find_and_read_job_files(void **state)
     /* Errors in a file read from disk name that file. */
     write_file("bad.cfg", BASE "\nmax_epochs = 0;\n");
     assert_int_equal(grid_load(&job, "bad.cfg", &err), -1);
-    assert_non_null(strstr(err.msg, "bad.cfg:6: 'max_epochs' = 0"));
+    assert_non_null(strstr(err.msg, "bad.cfg:6: 'max_epochs': 0 is outside"));
 }
 
 static void shipped_jobs_parse(void **state)
@@ -455,12 +452,16 @@ static void shipped_jobs_parse(void **state)
     if (rc != 0) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
     assert_int_equal(job.nconfigs, 4 * 2 * 2 * 20);
-    assert_int_equal(job.ndatasets, 4);
-    assert_int_equal(job.npercents, 20);
-    assert_true(job.percents[6] == 7 && job.percents[19] == 100);
-    assert_int_equal(job.max_epochs, 100);
+    assert_int_equal(job.axes[PF_FIELD_dataset].n, 4);
+    assert_int_equal(job.axes[PF_FIELD_percent].n, 20);
+    assert_true(job.axes[PF_FIELD_percent].values[6].d == 7 && job.axes[PF_FIELD_percent].values[19].d == 100);
+    assert_int_equal(job.configs[0].max_epochs, 100);
     assert_int_equal(job.epochs_capped, 0);
-    assert_true(job.seed == 1);
+    assert_true(job.configs[0].seed == 1);
+    assert_int_equal(job.configs[0].paired_init, 0);
+    assert_int_equal(job.configs[0].mode, PF_MODE_RANDOM);
+    assert_int_equal(job.configs[40].mode, PF_MODE_BIASED);   /* the figures' two curves */
+    assert_int_equal(job.axes[PF_FIELD_mode].n, 2);
     assert_int_equal(job.configs[0].batch_size, 256);
     assert_int_equal(job.configs[0].val_items, 0);
     grid_free(&job);
@@ -469,9 +470,11 @@ static void shipped_jobs_parse(void **state)
     if (rc != 0) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
     assert_string_equal(job.name, "quick");
-    assert_int_equal(job.nconfigs, 2 * 2 * 1 * 5);
-    assert_int_equal(job.max_epochs, 20);
-    assert_int_equal(job.epochs_capped, 1);
+    assert_int_equal(job.nconfigs, 1 * 2 * 1 * 5);
+    /* The demo runs the recipe uncapped, each point an independent run. */
+    assert_int_equal(job.configs[0].max_epochs, 100);
+    assert_int_equal(job.epochs_capped, 0);
+    assert_int_equal(job.configs[0].paired_init, 0);
     assert_int_equal(job.configs[0].subset, 1000);
     grid_free(&job);
 

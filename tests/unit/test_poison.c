@@ -9,6 +9,10 @@
 #include "poisonfarm/rng.h"
 
 #include <stdio.h>
+
+/* biased_is_the_published_draw's pinned counts (true class -> 0, -> 1) for its fixed seed. */
+#define BIASED_TO0 {0, 1001, 477, 445, 488, 474, 479, 569, 489, 503}
+#define BIASED_TO1 {961, 0, 505, 539, 521, 511, 510, 517, 504, 507}
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,14 +97,52 @@ static void never_the_true_label(void **state)
     }
 }
 
-static void biased_is_class_0_or_1(void **state)
+/* biased is the seed's published code: a, b = random.sample([0, 1], 2); a if y != a else b. */
+static void biased_is_the_published_draw(void **state)
+{
+    (void)state;
+    for (int k = 2; k <= 100; k++)
+        for (int y = 0; y < k; y++)
+            for (int64_t i = 0; i < 50; i++) {
+                uint8_t z = poison_wrong_label((uint8_t)y, k, PF_MODE_BIASED, 1234, i);
+                if (y <= 1)
+                    assert_int_equal(z, 1 - y);   /* 0 -> 1 and 1 -> 0, always */
+                else
+                    assert_true(z == 0 || z == 1); /* the others: 0 or 1 */
+            }
+    /* Exact counts for a fixed seed (the labels of 10000 items, 100 % poisoned): pinned, so the
+     * draw cannot change silently. The other labels split about evenly between 0 and 1. */
+    const int64_t n = 10000;
+    uint8_t *y = make_labels(n, 10, 3), *out = malloc(n);
+    assert_int_equal(poison_apply(out, y, n, 10, 100, PF_MODE_BIASED, 42), n);
+    int64_t counts[100] = {0};
+    poison_transitions(y, out, n, 10, counts);
+    static const int64_t to0[10] = BIASED_TO0, to1[10] = BIASED_TO1;
+    for (int c = 0; c < 10; c++) {
+        if (counts[c * 10 + 0] != to0[c] || counts[c * 10 + 1] != to1[c])
+            fprintf(stderr, "class %d: %lld -> 0, %lld -> 1\n", c, (long long)counts[c * 10 + 0],
+                    (long long)counts[c * 10 + 1]);
+        assert_int_equal(counts[c * 10 + 0], to0[c]);
+        assert_int_equal(counts[c * 10 + 1], to1[c]);
+        for (int z = 2; z < 10; z++) assert_int_equal(counts[c * 10 + z], 0);
+    }
+    free(out);
+    free(y);
+}
+
+/* first_wrong is the seed post's wording: always class 0, or 1 for a true 0 (no randomness). */
+static void first_wrong_is_the_posts_rule(void **state)
 {
     (void)state;
     for (int k = 2; k <= 100; k++)
         for (int y = 0; y < k; y++)
             for (int64_t i = 0; i < 5; i++)
-                assert_int_equal(poison_wrong_label((uint8_t)y, k, PF_MODE_BIASED, (uint64_t)i * 31, i),
+                assert_int_equal(poison_wrong_label((uint8_t)y, k, PF_MODE_FIRST_WRONG, (uint64_t)i * 31, i),
                                  y == 0 ? 1 : 0);
+    assert_string_equal(poison_mode_name(PF_MODE_FIRST_WRONG), "first_wrong");
+    pf_mode m;
+    assert_int_equal(poison_mode_from_name("first_wrong", &m), 0);
+    assert_int_equal(m, PF_MODE_FIRST_WRONG);
 }
 
 /* Pearson's chi-square of observed counts against a uniform expectation. */
@@ -179,10 +221,18 @@ static void same_seed_same_labels_other_seed_other(void **state)
     for (int64_t i = 0; i < n; i++) differ += a[i] != c[i];
     /* Two independent draws among 9 wrong classes agree 1/9 of the time. */
     assert_true(differ > n * 8 / 10);
-    /* Biased does not depend on the seed at all. */
+    /* first_wrong does not depend on the seed at all; biased only for labels other than 0 and 1. */
+    poison_apply(a, y, n, 10, 100, PF_MODE_FIRST_WRONG, 1);
+    poison_apply(c, y, n, 10, 100, PF_MODE_FIRST_WRONG, 2);
+    assert_memory_equal(a, c, n);
     poison_apply(a, y, n, 10, 100, PF_MODE_BIASED, 1);
     poison_apply(c, y, n, 10, 100, PF_MODE_BIASED, 2);
-    assert_memory_equal(a, c, n);
+    differ = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (y[i] <= 1) assert_int_equal(a[i], c[i]);
+        differ += a[i] != c[i];
+    }
+    assert_true(differ > n * 8 / 10 / 2 / 2); /* about half of the 80 % with labels 2..9 */
     free(a);
     free(b);
     free(c);
@@ -304,7 +354,7 @@ static void transitions_count_realised_noise(void **state)
         for (int b = 0; b < 10; b++) {
             total += big[a * 10 + b];
             if (a == b) diag += big[a * 10 + b];
-            else assert_true(b == (a == 0 ? 1 : 0) || big[a * 10 + b] == 0);
+            else assert_true((b <= 1 && b != a) || big[a * 10 + b] == 0); /* biased: to 0 or 1 */
         }
     assert_int_equal(total, n);
     assert_int_equal(diag, n - m);
@@ -318,7 +368,8 @@ int main(void)
         cmocka_unit_test(count_matches_python_round),
         cmocka_unit_test(apply_poisons_exactly_the_last_m),
         cmocka_unit_test(never_the_true_label),
-        cmocka_unit_test(biased_is_class_0_or_1),
+        cmocka_unit_test(biased_is_the_published_draw),
+        cmocka_unit_test(first_wrong_is_the_posts_rule),
         cmocka_unit_test(random_is_uniform_over_wrong_classes),
         cmocka_unit_test(nested_across_percents),
         cmocka_unit_test(same_seed_same_labels_other_seed_other),

@@ -26,7 +26,8 @@ static pf_results *res_new(int64_t cap)
 {
     pf_results *r = calloc(1, sizeof *r);
     r->max_epochs = MAXEP;
-    r->kmax = 10;
+    r->kmax = 100;
+    r->confusion = calloc((size_t)cap * 100 * 100, sizeof *r->confusion);
     r->configs = calloc((size_t)cap, sizeof *r->configs);
     r->rows = calloc((size_t)cap, sizeof *r->rows);
     for (int h = 0; h < 6; h++) {
@@ -40,6 +41,7 @@ static void res_free(pf_results *r)
 {
     free(r->configs);
     free(r->rows);
+    free(r->confusion);
     for (int h = 0; h < 6; h++) free(r->history[h]);
     free(r);
 }
@@ -72,6 +74,8 @@ static int64_t add(pf_results *r, pf_dataset_id d, pf_mode m, int32_t subset, do
     w->learned_true = pct > 0 ? 0.8 : NAN;
     w->train_seconds = 12.25 + (double)i;
     w->rank = 0;
+    /* Predictions spread over the classes: no collapse unless a test makes one. */
+    for (int t = 0; t < c->k; t++) r->confusion[((size_t)i * r->kmax + (size_t)t) * r->kmax + (size_t)t] = 100;
     for (int e = 0; e < 4; e++) {
         r->history[0][i * MAXEP + e] = 2.0 / (e + 1);
         r->history[1][i * MAXEP + e] = acc * (e + 1) / 4.0;
@@ -203,7 +207,7 @@ static void csv_rows_match_the_results(void **state)
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
     char *hdr[64];
     int nh = split(line, hdr, 64);
-    assert_int_equal(nh, 26);
+    assert_int_equal(nh, 29);
     int c_id = column(hdr, nh, "id"), c_ds = column(hdr, nh, "dataset"),
         c_mode = column(hdr, nh, "mode"), c_pct = column(hdr, nh, "percent"),
         c_best = column(hdr, nh, "best_val_acc"), c_held = column(hdr, nh, "heldout_acc"),
@@ -214,7 +218,7 @@ static void csv_rows_match_the_results(void **state)
     int64_t rows = 0;
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[64];
-        assert_int_equal(split(line, f, 64), 26);
+        assert_int_equal(split(line, f, 64), 29);
         int64_t i = strtoll(f[c_id], NULL, 10);
         assert_int_equal(i, rows);
         const pf_store_config *c = &r->configs[i];
@@ -284,8 +288,10 @@ static void summary_has_the_findings(void **state)
                                "50 % | 100 % | 7 |"));
     assert_non_null(strstr(md, "| mnist | random | 93.0 % | 92-94 % | 85.0 % | 70.0 % | 40.0 % | "
                                "10 % | 90 % | 7 |"));
-    /* Repeats: 25 % is the mean of 0.6 and 0.8. */
-    assert_non_null(strstr(md, "| mnist | biased | 90.0 % | 99.2 % | 70.0 % | 50.0 % | 30.0 % |"));
+    /* Repeats: the median (of 0.6 and 0.8 at 25 %: 0.7) with the range. */
+    assert_non_null(strstr(md, "| mnist | biased | 90.0 % [90.0-90.0] | 99.2 % | 70.0 % [60.0-80.0] | "
+                               "50.0 % [50.0-50.0] | 30.0 % [30.0-30.0] |"));
+    assert_non_null(strstr(md, "## Collapsed configurations\n\nNone"));
     /* The headline: full noisy beats clean first 1000 (93 %) up to 50 %, first below at 75 %. */
     assert_non_null(strstr(md, "| mnist | random | 93.0 % | 50 % | 75 % |"));
     /* Biased full: clean 90 % < 93 % from the start. */
@@ -295,11 +301,65 @@ static void summary_has_the_findings(void **state)
     assert_null(strstr(md, "**Partial results**"));
     assert_non_null(strstr(md, "The pictures need gnuplot"));
     free(md);
-    /* The repeats' band in the data file: mean, min, max, count. */
+    /* The repeats' band in the data file: median, min, max, count, collapsed. */
     char *dat = slurp(dir, "accuracy_full.dat");
     assert_non_null(dat);
-    assert_non_null(strstr(dat, "25 0.7 0.6 0.8 2\n"));
+    assert_non_null(strstr(dat, "25 0.7 0.6 0.8 2 0\n"));
     free(dat);
+    tmpdir_free(dir);
+    res_free(r);
+}
+
+/* Three repeats, one of which collapsed onto class 0: the point is their median (not the mean),
+ * the collapse is listed, ringed in the figure and flagged in results.csv. */
+static void repeats_median_and_collapsed(void **state)
+{
+    (void)state;
+    setenv("POISONFARM_GNUPLOT", "/nonexistent/gnuplot", 1);
+    pf_results *r = res_new(8);
+    add(r, PF_DS_MNIST, PF_MODE_BIASED, 1000, 0, 0.93);
+    const double accs[3] = {0.098, 0.80, 0.82};
+    int64_t col = -1;
+    for (int rep = 0; rep < 3; rep++) {
+        int64_t i = add(r, PF_DS_MNIST, PF_MODE_BIASED, 1000, 30, accs[rep]);
+        r->configs[i].cfg.repeat = rep;
+        if (rep == 0) col = i;
+    }
+    /* At its best epoch run `col` answered class 0 for 95 % of the items. */
+    int32_t *cm = r->confusion + (size_t)col * r->kmax * r->kmax;
+    memset(cm, 0, (size_t)r->kmax * r->kmax * sizeof *cm);
+    for (int t = 0; t < 10; t++) {
+        cm[(size_t)t * r->kmax + 0] = 95;
+        cm[(size_t)t * r->kmax + t] += 5;
+    }
+    int cls;
+    double share;
+    assert_int_equal(report_collapsed(r, col, &cls, &share), 1);
+    assert_int_equal(cls, 0);
+    assert_true(fabs(share - 0.955) < 1e-12);
+    assert_int_equal(report_collapsed(r, col + 1, &cls, &share), 0);
+    char *dir = tmpdir_new();
+    assert_int_equal(write_quiet(r, dir), 0);
+    char *md = slurp(dir, "summary.md");
+    assert_non_null(md);
+    assert_non_null(strstr(md, "| mnist | biased | 93.0 % | 92-94 % | 80.0 % [9.8-82.0] (at 30 %) |"));
+    char want[160];
+    snprintf(want, sizeof want, "| %lld | mnist | biased | 1000 | 30 | 0 | 9.8 %% | 0 | 95.5 %% |", (long long)col);
+    assert_non_null(strstr(md, want));
+    free(md);
+    char *dat = slurp(dir, "accuracy_1000.dat");
+    assert_non_null(dat);
+    assert_non_null(strstr(dat, "30 0.8 0.098 0.82 3 1\n"));
+    free(dat);
+    char *gp = slurp(dir, "accuracy_1000.gp");
+    assert_non_null(gp);
+    assert_non_null(strstr(gp, "keyentry with points pt 6"));
+    assert_non_null(strstr(gp, "($6>0 ? $2*100 : NaN) with points pt 6"));
+    free(gp);
+    char *csv = slurp(dir, "results.csv");
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, ",0.098,0,1,0.955\n"));
+    free(csv);
     tmpdir_free(dir);
     res_free(r);
 }
@@ -417,7 +477,7 @@ static void figures_are_valid_images(void **state)
     }
     /* Batch 32 is not in the main figure (baseline 256): the 0 % point is 0.99, not 0.97. */
     char *dat = slurp(nested, "accuracy_full.dat");
-    assert_non_null(strstr(dat, "# mnist random\n# percent mean min max repeats\n0 0.99 0.99 0.99 1\n"));
+    assert_non_null(strstr(dat, "# mnist random\n# percent median min max repeats collapsed\n0 0.99 0.99 0.99 1 0\n"));
     free(dat);
     char *md = slurp(nested, "summary.md");
     assert_non_null(strstr(md, "![accuracy_full](accuracy_full.png)"));
@@ -450,6 +510,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_rows_match_the_results),
         cmocka_unit_test(summary_has_the_findings),
+        cmocka_unit_test(repeats_median_and_collapsed),
         cmocka_unit_test(partial_results_use_the_done_ones),
         cmocka_unit_test(without_gnuplot_scripts_but_no_pictures),
         cmocka_unit_test(figures_are_valid_images),

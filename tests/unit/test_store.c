@@ -6,7 +6,8 @@
  *   --mpi-write FILE N     (under mpirun) every rank writes its own rows, then rank 0 checks them
  *   --mpi-endless FILE N   (under mpirun) rewrites its rows round after round until killed (60 s max)
  *   --verify FILE N        (serial) every "done" row must be complete and consistent
- *   --count-done FILE      (serial) prints the number of done rows (0 while the file is not there) */
+ *   --count-done FILE      (serial) prints the number of done rows (0 while the file is not there)
+ *   --set-format FILE N    (serial) rewrites the file's format attribute (fixtures of other formats) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 
 #include "poisonfarm/lock.h"
 #include "poisonfarm/store.h"
+
+#include "field_perturb.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,27 +44,18 @@ typedef struct {
     pf_result res;
 } fixture_result;
 
+/* Row id's configuration: every field of the table moved away from its default by a number of
+ * steps that depends on (id, field), so the rows differ from each other and from the defaults in
+ * every field (a new field is covered without editing this); max_epochs stays within T_MAXEP. */
 static void make_config(pf_store_config *c, int64_t id)
 {
     memset(c, 0, sizeof *c);
     config_defaults(&c->cfg);
     c->id = id;
+    for (int f = 0; f < PF_NFIELDS; f++)
+        for (int64_t step = 0; step < 1 + (id + f) % 3; step++) field_perturb(&c->cfg, f);
     c->cfg.dataset = (pf_dataset_id)(id % PF_DS_COUNT);
-    c->cfg.mode = (pf_mode)((id / 2) % PF_MODE_COUNT);
-    c->cfg.model = (pf_model_kind)(id % PF_MODEL_COUNT);
-    c->cfg.selection = (pf_selection)((id / 3) % PF_SEL_COUNT);
-    c->cfg.subset = id % 2 ? 1000 : 0;
-    c->cfg.percent = 2.5 * (double)id;
-    c->cfg.batch_size = 128 + (int32_t)id;
-    c->cfg.poison_validation = (int)(id % 2);
-    c->cfg.repeat = (int32_t)(id % 3);
-    c->cfg.seed = 0xfedcba9876543210ULL + (uint64_t)id;
     c->cfg.max_epochs = 4 + (int32_t)(id % 6);          /* up to T_MAXEP */
-    c->cfg.patience = 3 + (int32_t)id;
-    c->cfg.lr_patience = 2 + (int32_t)id;
-    c->cfg.lr_factor = 0.5 / (double)(id + 1);
-    c->cfg.lr = 1e-3 * (double)(id + 1);
-    c->cfg.val_items = (int32_t)(id * 10);
     c->k = c->cfg.dataset == PF_DS_CIFAR100 ? 100 : 10;
     c->n_train = 1000 + (int32_t)id;
 }
@@ -154,19 +148,9 @@ static const char *check_config(const pf_store_config *got, int64_t id)
 {
     pf_store_config w;
     make_config(&w, id);
-    const pf_config *a = &got->cfg, *b = &w.cfg;
     if (got->id != id) return "id";
-    if (a->dataset != b->dataset || a->mode != b->mode || a->model != b->model
-        || a->selection != b->selection)
-        return "enums";
-    if (a->subset != b->subset || a->percent != b->percent || a->batch_size != b->batch_size)
-        return "subset/percent/batch";
-    if (a->poison_validation != b->poison_validation || a->repeat != b->repeat || a->seed != b->seed)
-        return "pv/repeat/seed";
-    if (a->max_epochs != b->max_epochs || a->patience != b->patience
-        || a->lr_patience != b->lr_patience || a->lr_factor != b->lr_factor || a->lr != b->lr
-        || a->val_items != b->val_items)
-        return "training settings";
+    int f = config_diff(&got->cfg, &w.cfg);
+    if (f >= 0) return pf_config_fields[f].name;
     if (got->k != w.k || got->n_train != w.n_train) return "k/n_train";
     return NULL;
 }
@@ -341,6 +325,12 @@ static void h5dump_shows_names_and_attributes(void **state)
                           "\"early\"", "\"none\"", "\"host-1\"", "poison_validation", "n_train"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (strstr(out, want[i]) == NULL) fail_msg("h5dump output lacks %s", want[i]);
+    /* /configs has a column for every field of the configuration table. */
+    for (int fi = 0; fi < PF_NFIELDS; fi++) {
+        char member[64];
+        snprintf(member, sizeof member, "\"%s\";", pf_config_fields[fi].name);
+        if (strstr(out, member) == NULL) fail_msg("/configs lacks the field %s", pf_config_fields[fi].name);
+    }
     /* pending rows show as pending with NaN accuracies; the enum data, not a number */
     assert_non_null(strstr(out, "pending,"));
     free(out);
@@ -807,6 +797,45 @@ static int count_done(const char *path)
     return 0;
 }
 
+/* Rewrites the format attribute of a results file (fixtures of other formats). */
+static int set_format(const char *path, int32_t format)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) return 1;
+    hid_t a = H5Aopen(f, "poisonfarm_format", H5P_DEFAULT);
+    int bad = a < 0 || H5Awrite(a, H5T_NATIVE_INT32, &format) < 0;
+    if (a >= 0) H5Aclose(a);
+    H5Fclose(f);
+    return bad;
+}
+
+/* A file of another format version is refused with one line that says which format it holds and
+ * what to do; store_inspect still reports that format (so --force can move it aside). */
+static void inspect_other_format(void **state)
+{
+    (void)state;
+    char path[512];
+    tpath(path, sizeof path, "old.h5");
+    store_close(create_file(path, 3));
+    assert_int_equal(set_format(path, 1), 0);
+    pf_store_info info;
+    pf_error err = {0};
+    assert_int_equal(store_inspect(path, &info, &err), -1);
+    assert_int_equal(info.format, 1);
+    assert_non_null(strstr(err.msg, "results file format 1 (written by an older poisonfarm)"));
+    assert_non_null(strstr(err.msg, "--force"));
+    assert_null(strchr(err.msg, '\n'));
+    pf_results r;
+    assert_int_equal(store_load(path, &r, &err), -1);
+    assert_non_null(strstr(err.msg, "format 1"));
+    assert_int_equal(set_format(path, PF_STORE_FORMAT_CURRENT + 1), 0);
+    assert_int_equal(store_inspect(path, &info, &err), -1);
+    assert_non_null(strstr(err.msg, "a newer poisonfarm"));
+    assert_int_equal(set_format(path, PF_STORE_FORMAT_CURRENT), 0);
+    assert_int_equal(store_inspect(path, &info, &err), 0);
+    assert_int_equal(info.format, PF_STORE_FORMAT_CURRENT);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -820,6 +849,8 @@ int main(int argc, char **argv)
         int64_t ndone = 0;
         rc = verify_file(argv[2], atoll(argv[3]), 0, &ndone);
         printf("rows done: %lld\n", (long long)ndone);
+    } else if (argc >= 4 && strcmp(argv[1], "--set-format") == 0) {
+        rc = set_format(argv[2], (int32_t)atoi(argv[3]));
     } else if (argc >= 3 && strcmp(argv[1], "--count-done") == 0) {
         rc = count_done(argv[2]);
     } else {
@@ -838,6 +869,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(inspect_not_hdf5),
             cmocka_unit_test(inspect_foreign_hdf5),
             cmocka_unit_test(inspect_good_file),
+            cmocka_unit_test(inspect_other_format),
             cmocka_unit_test(runs_append_twice),
             cmocka_unit_test(lock_acquire_refuse_release),
             cmocka_unit_test(lock_stale_dead_pid_taken_over),

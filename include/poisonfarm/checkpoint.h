@@ -1,0 +1,26 @@
+/* checkpoint.h -- a trainer's whole state in one file: written atomically, read back exactly.
+ *
+ * Layout (little-endian machine order, checked): magic "PFTRAIN\n", format version, byte-order
+ * mark, payload bytes; the configuration record (the number of configuration fields, then every
+ * field's 64 bits in the table order of config.h); the sizes (parameters, classes, items); the
+ * trainer's state (epoch, callbacks, Adam, metrics, weights, moments, best weights, history, best
+ * predictions, confusion); crc32 of everything before it. One function lists the state and is used
+ * for writing, reading and sizing, so the three cannot disagree. */
+#ifndef POISONFARM_CHECKPOINT_H
+#define POISONFARM_CHECKPOINT_H
+
+#include "poisonfarm/common.h"
+#include "poisonfarm/train.h"
+
+/* Writes t's whole state to path atomically (temporary file in the same directory, fsync, rename,
+ * fsync of the directory). 0, or -1 with err (PF_ERR_IO); an existing checkpoint is then intact. */
+int checkpoint_save(const pf_trainer *t, const char *path, pf_error *err);
+
+/* Restores a state written by checkpoint_save for the same configuration and data sizes (checked,
+ * and the file's integrity: magic, version, size, crc32): continuing gives bit-identical results to
+ * a run that was never interrupted. 0, or -1 with err naming the file and what is wrong (another
+ * configuration: which field differs). After a failure that got past those checks (an impossible
+ * state), t must be discarded. */
+int checkpoint_restore(pf_trainer *t, const char *path, pf_error *err);
+
+#endif

@@ -486,6 +486,7 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
         pf_store_row row;
         const pf_result *res = trainer_result(t);
         fill_row(&row, res, st->rank, st->host);
+        row.isa = trainer_isa(t);
         store_write_result(st->store, id, &row, res);
         (void)unlink(hc.ckpt);
         req->type = REQ_DONE;

@@ -10,8 +10,9 @@
 /* Format version of the layout, a root attribute: the mark of a poisonfarm results file. */
 /* The results file's format version: every change to its layout or enums bumps it (CHANGELOG.md).
  * 1: first release. 2: /configs follows the configuration field table (config.h) and gains
- * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw. */
-#define PF_STORE_FORMAT 3
+ * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw.
+ * 4: /results gains isa, the conv kernels' path of each result. */
+#define PF_STORE_FORMAT 4
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
 

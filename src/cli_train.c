@@ -254,10 +254,17 @@ static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, cons
                   same_double(s->poisoned_val_acc, r->poisoned_val_acc) &&
                   same_double(s->learned_poison, r->learned_poison) &&
                   same_double(s->learned_true, r->learned_true);
-        if (!quiet)
+        if (!quiet) {
             printf("%s\n", !done      ? "the stored configuration has no result to compare with"
                            : matches ? "the replay reproduces the stored result exactly"
                                      : "the replay DIFFERS from the stored result");
+            /* scalar rounds differently from avx2/avx512 (which agree): say which path to pin */
+            const pf_isa now = trainer_isa(t);
+            if (done && s->isa != PF_ISA_AUTO && (s->isa == PF_ISA_SCALAR) != (now == PF_ISA_SCALAR))
+                printf("note: the stored result came from the %s kernels, this replay ran %s "
+                       "(--isa %s replays with the stored path)\n",
+                       isa_name(s->isa), isa_name(now), isa_name(s->isa));
+        }
     }
     printf("dataset=%s mode=%s subset=%d percent=%g seed=%llu repeat=%d model=%s selection=%s "
            "batch_size=%d best_val_acc=%.6f best_epoch=%d final_val_acc=%.6f epochs=%d stop=%s",

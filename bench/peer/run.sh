@@ -8,7 +8,8 @@
 # Installs Debian's python3-torch when it is missing (as root with apt-get; else says how).
 # Writes output/bench-peer.csv.
 #
-# Environment: BIN (./poisonfarm), DATA_DIR (data), PAIRS (3), THREADS ("1 2"), CIFAR_ITEMS
+# Environment: BIN (./poisonfarm), DATA_DIR (data), PAIRS (3), THREADS ("1 2"), DATASETS
+# ("mnist cifar10"), CIFAR_ITEMS
 # (10000), ISA (auto: poisonfarm's kernel path), PEER_LAYOUT (channels_last, PyTorch's faster
 # layout for these convolutions on the CPU; "contiguous" for its default NCHW).
 set -u
@@ -18,6 +19,7 @@ BIN=${BIN:-./poisonfarm}
 DATA_DIR=${DATA_DIR:-data}
 PAIRS=${PAIRS:-3}
 THREADS=${THREADS:-"1 2"}
+DATASETS=${DATASETS:-"mnist cifar10"}
 CIFAR_ITEMS=${CIFAR_ITEMS:-10000}
 ISA=${ISA:-auto}
 PEER_LAYOUT=${PEER_LAYOUT:-channels_last}
@@ -79,7 +81,7 @@ echo "whole-process wall time, median of $PAIRS alternating pairs"
 printf '  %-8s %7s %7s %12s %12s %8s\n' dataset threads items poisonfarm_s pytorch_s ratio
 echo "cpu,dataset,threads,train_items,pairs,poisonfarm_seconds,pytorch_seconds,pytorch_over_poisonfarm,poisonfarm_val_acc,pytorch_val_acc,pytorch_version,pytorch_layout,isa" >"$CSV"
 
-for ds in mnist cifar10; do
+for ds in $DATASETS; do
     if [ "$ds" = mnist ]; then items=0; shown=60000; else items=$CIFAR_ITEMS; shown=$CIFAR_ITEMS; fi
     if [ "$ds" = cifar10 ] && [ ! -e "$DATA_DIR/cifar10/test_batch.bin" ]; then
         echo "  cifar10: not in $DATA_DIR (make data): skipped"

@@ -3,6 +3,7 @@
 #   make            build ./poisonfarm (optimised)
 #   make run        install what is missing, fetch data, build, run the quick demo job + report
 #   make test       install what is missing, fetch data, build, run every test
+#   make test-multinode  the farm on 3 simulated hosts (namespaces) of this machine, as root
 #   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv);
 #                   ISA=scalar|avx2|avx512 pins the kernels' path (default auto)
 #   make bench-peer poisonfarm against its PyTorch twin (bench/peer/; installs python3-torch
@@ -66,7 +67,7 @@ PNG_LIBS    := $(shell pkg-config --libs libpng 2>/dev/null)
 TOOL_CFLAGS  = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L $(PNG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 CIFAR10_PNG := $(BUILD)/tools/cifar10-png
 
-.PHONY: all run test test-unit test-integ test-slurm bench bench-peer deps data clean install check-build valgrind
+.PHONY: all run test test-unit test-integ test-slurm test-multinode bench bench-peer deps data clean install check-build valgrind
 all: $(BIN)
 
 # V=1 shows the full commands.
@@ -142,6 +143,12 @@ test-integ: check-build
 test-slurm: deps data
 	@$(MAKE) --no-print-directory $(BIN)
 	@BIN=$(BIN) bash tests/slurm/run.sh
+
+# Three simulated hosts made of Linux namespaces on this machine, Open MPI across them
+# (docs/multinode.md). Needs root; skipped with the reason where namespaces cannot be created.
+test-multinode: deps data
+	@$(MAKE) --no-print-directory $(BIN)
+	@BIN=$(BIN) bash tests/multinode/run.sh
 
 # Memcheck: every unit test but test_train under valgrind, then one tiny `poisonfarm train` run
 # (trainer, model, data, poisoning and the command line); errors or definite leaks fail. The

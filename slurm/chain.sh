@@ -7,7 +7,7 @@
 # Submits N jobs of slurm/poisonfarm.sbatch, each starting after the previous one has ended
 # (--dependency=afterany), all on the same results file: each job resumes where the previous one
 # stopped at its time limit. The jobs are submitted with --no-requeue, so the chain is the only
-# continuation (the alternative is a single job that requeues itself: see README.md, "Slurm"). Links
+# continuation (the alternative is a single job that requeues itself: see docs/slurm.md). Links
 # that start after the grid is complete find nothing to do and end within seconds. Prints the job
 # ids, one a line; cancel the rest of a chain with scancel.
 set -u

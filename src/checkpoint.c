@@ -13,7 +13,8 @@
 #include <zlib.h>
 
 #define CKPT_MAGIC "PFTRAIN\n"
-#define CKPT_VERSION 3u   /* 2: the configuration record follows the field table; 3: the kernels' path */
+#define CKPT_VERSION 4u   /* 2: the configuration record follows the field table; 3: detection
+                             measures and suspects in the state; 4: the kernels' path */
 #define CKPT_BOM 0x01020304u
 #define CKPT_HEADER 24    /* magic 8 + version 4 + bom 4 + payload bytes 8 */
 #define CKPT_MAX_BYTES ((uint64_t)1 << 34)
@@ -122,6 +123,21 @@ static void state_io(ckpt_io *c, pf_trainer *t)
     for (int h = 0; h < 6; h++) io(c, hist[h], me * sizeof(double));
     io(c, t->best_pred, (size_t)t->n_watch * sizeof(int32_t));
     io(c, r->confusion, (size_t)t->k * (size_t)t->k * sizeof(int32_t));
+    /* Detection (set when the run finished). */
+    IO(c, r->detect.auroc);
+    IO(c, r->detect.precision);
+    IO(c, r->detect.recall);
+    for (int j = 0; j < PF_DETECT_NTOP; j++) IO(c, r->detect.top[j]);
+    IO(c, r->detect.flagged);
+    IO(c, r->detect.poisoned);
+    for (int j = 0; j < PF_SUSPECTS; j++) {
+        pf_suspect *x = &r->suspects[j];
+        IO(c, x->item);
+        IO(c, x->given);
+        IO(c, x->truth);
+        IO(c, x->predicted);
+        IO(c, x->log_prob);
+    }
     if (c->reading) {
         t->finished = finished;
         r->stop = (pf_stop)stop;

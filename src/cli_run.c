@@ -21,7 +21,7 @@ static void run_usage(FILE *out)
           "      --data-dir DIR    data directory (over the job's data_dir, $POISONFARM_DATA, ./data)\n"
           "      --threads T       compute threads per rank (over the job's `threads`; default 1)\n"
           "      --isa PATH        kernels: auto (each CPU's default), scalar, avx2, avx512\n"
-          "      --force           move a results file of another grid aside (never deleted)\n"
+          "      --force           move a results file of another grid or format aside (never deleted)\n"
           "      --retry-failed    run failed and diverged configurations again\n"
           "      --stop-after K    stop gracefully once K more configurations are done (as SIGUSR1)\n"
           "  -q, --quiet           no per-configuration progress lines\n"

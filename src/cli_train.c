@@ -6,6 +6,7 @@
 #include "poisonfarm/common.h"
 #include "poisonfarm/cpu.h"
 #include "poisonfarm/data.h"
+#include "poisonfarm/labelfile.h"
 #include "poisonfarm/nn.h"
 #include "poisonfarm/poison.h"
 #include "poisonfarm/store.h"
@@ -28,7 +29,8 @@ static void print_noise(const pf_dataset *ds, const uint8_t *used, int32_t n)
     int64_t *counts = pf_calloc((size_t)k * (size_t)k, sizeof *counts);
     int64_t changed = poison_transitions(ds->train.labels, used, n, k, counts);
     if (changed > 0) {
-        printf("realised noise: %lld of %d labels changed (true -> poisoned: count)\n", (long long)changed, (int)n);
+        printf("realised noise: %lld of %d labels changed, rate %.4f (true -> poisoned: count)\n",
+               (long long)changed, (int)n, (double)changed / (double)n);
         for (int y = 0; y < k; y++) {
             int64_t row = 0;
             for (int z = 0; z < k; z++) row += z != y ? counts[y * k + z] : 0;
@@ -64,11 +66,17 @@ static void usage(FILE *out)
     for (int f = 0; f < PF_NFIELDS; f++) {
         const pf_field *d = &pf_config_fields[f];
         char opt[64], val[64], what[160];
+        if (d->cli == NULL) continue; /* derived: computed, not given */
         if (d->kind == PF_FK_BOOL)
             snprintf(opt, sizeof opt, "--%s[=false]", d->cli);
         else
-            snprintf(opt, sizeof opt, "--%s %s", d->cli, d->kind == PF_FK_ENUM ? "NAME" : d->kind == PF_FK_F64 ? "X" : "N");
+            snprintf(opt, sizeof opt, "--%s %s", d->cli,
+                     d->kind == PF_FK_ENUM  ? "NAME"
+                     : d->kind == PF_FK_F64 ? "X"
+                     : d->kind == PF_FK_STR ? "PATH"
+                                            : "N");
         config_format_value(&def, f, val, sizeof val);
+        if (d->kind == PF_FK_STR && val[0] == '\0') snprintf(val, sizeof val, "none");
         if (d->kind == PF_FK_ENUM) {
             size_t len = (size_t)snprintf(what, sizeof what, "%s:", d->help);
             for (int e = 0; e < d->enum_count && len < sizeof what; e++)
@@ -153,12 +161,30 @@ typedef struct {
 
 static void print_metrics(const char *who, pf_stop stop, int32_t epochs, int32_t best_epoch,
                           double best, double final, double heldout, double learned_poison,
-                          double learned_true)
+                          double learned_true, double auroc)
 {
     printf("%-9s best %.6f at epoch %d, final %.6f, heldout %.6f, %d epochs (%s), learned poison "
-           "%.6f true %.6f\n",
+           "%.6f true %.6f, detection AUROC %.6f\n",
            who, best, (int)best_epoch, final, heldout, (int)epochs, stop_name(stop), learned_poison,
-           learned_true);
+           learned_true, auroc);
+}
+
+/* Detection at the best epoch, for people (train.h). */
+static void print_detection(const pf_result *r)
+{
+    const pf_detect *d = &r->detect;
+    if (r->best_epoch < 0) return;
+    if (r->n_poisoned > 0)
+        printf("detection at the best epoch (score: probability of the given label): AUROC %.4f; "
+               "prediction != given label flags %lld items, precision %.4f, recall %.4f; poisoned "
+               "among the most suspicious 1/5/10 %%: %.1f/%.1f/%.1f %%\n",
+               d->auroc, (long long)d->flagged, d->precision, d->recall, 100.0 * d->top[0],
+               100.0 * d->top[1], 100.0 * d->top[2]);
+    printf("most suspicious training items (item: given -> predicted, p(given)):");
+    for (int j = 0; j < 5 && j < PF_SUSPECTS && r->suspects[j].item >= 0; j++)
+        printf(" %d: %d -> %d, %.3g;", (int)r->suspects[j].item, (int)r->suspects[j].given,
+               (int)r->suspects[j].predicted, exp(r->suspects[j].log_prob));
+    printf(" ...\n");
 }
 
 /* Doubles equal bit for bit, NaN equal to NaN: a replay is exact or it is not. */
@@ -213,6 +239,10 @@ static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, cons
         else if (ds.partial)
             printf("note: partial training set (%d of %d official items)\n", (int)ds.train.n,
                    (int)ds.train_official_n);
+        if (cfg->mode == PF_MODE_FILE) {
+            char hex[17];
+            printf("labels from %s (SHA-256 %s...)\n", cfg->label_file, label_file_hash_hex(cfg->label_file_hash, hex));
+        }
         print_noise(&ds, trainer_train_labels(t), r->n_train);
         if (cfg->poison_validation)
             printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
@@ -234,6 +264,7 @@ static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, cons
         status = PF_EXIT_STOPPED;
         goto cleanup;
     }
+    if (!quiet) print_detection(r);
     int matches = -1;
     if (replay != NULL) {
         const pf_store_row *s = replay->row;
@@ -241,11 +272,13 @@ static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, cons
         if (!quiet) {
             if (done)
                 print_metrics("stored:", s->stop, s->epochs, s->best_epoch, s->best_val_acc,
-                              s->final_val_acc, s->heldout_acc, s->learned_poison, s->learned_true);
+                              s->final_val_acc, s->heldout_acc, s->learned_poison, s->learned_true,
+                              s->detect_auroc);
             else
                 printf("stored:   none (status %s)\n", status_name(s->status));
             print_metrics("replayed:", r->stop, r->epochs, r->best_epoch, r->best_val_acc,
-                          r->final_val_acc, r->heldout_acc, r->learned_poison, r->learned_true);
+                          r->final_val_acc, r->heldout_acc, r->learned_poison, r->learned_true,
+                          r->detect.auroc);
         }
         matches = done && s->stop == r->stop && s->epochs == r->epochs && s->best_epoch == r->best_epoch &&
                   same_double(s->best_val_acc, r->best_val_acc) &&
@@ -253,7 +286,12 @@ static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, cons
                   same_double(s->heldout_acc, r->heldout_acc) &&
                   same_double(s->poisoned_val_acc, r->poisoned_val_acc) &&
                   same_double(s->learned_poison, r->learned_poison) &&
-                  same_double(s->learned_true, r->learned_true);
+                  same_double(s->learned_true, r->learned_true) &&
+                  same_double(s->noise_rate, r->noise_rate) && same_double(s->detect_auroc, r->detect.auroc) &&
+                  same_double(s->detect_precision, r->detect.precision) &&
+                  same_double(s->detect_recall, r->detect.recall) &&
+                  same_double(s->detect_top1, r->detect.top[0]) && same_double(s->detect_top5, r->detect.top[1]) &&
+                  same_double(s->detect_top10, r->detect.top[2]);
         if (!quiet) {
             printf("%s\n", !done      ? "the stored configuration has no result to compare with"
                            : matches ? "the replay reproduces the stored result exactly"
@@ -276,9 +314,14 @@ static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, cons
     if (cfg->poison_validation)
         printf(" poisoned_val_acc=%.6f n_val_poisoned=%lld", r->poisoned_val_acc,
                (long long)r->n_val_poisoned);
-    printf(" n_train=%d n_val=%d n_poisoned=%lld learned_poison=%.6f learned_true=%.6f seconds=%.2f isa=%s",
-           (int)r->n_train, (int)r->n_val, (long long)r->n_poisoned, r->learned_poison, r->learned_true,
-           r->train_seconds, isa_name(trainer_isa(t)));
+    printf(" n_train=%d n_val=%d n_poisoned=%lld noise_rate=%.6f learned_poison=%.6f learned_true=%.6f",
+           (int)r->n_train, (int)r->n_val, (long long)r->n_poisoned, r->noise_rate, r->learned_poison,
+           r->learned_true);
+    printf(" detect_auroc=%.6f detect_precision=%.6f detect_recall=%.6f detect_top1=%.6f detect_top5=%.6f "
+           "detect_top10=%.6f detect_flagged=%lld seconds=%.2f",
+           r->detect.auroc, r->detect.precision, r->detect.recall, r->detect.top[0], r->detect.top[1],
+           r->detect.top[2], (long long)(r->best_epoch >= 0 ? r->detect.flagged : -1), r->train_seconds);
+    printf(" isa=%s", isa_name(trainer_isa(t)));
     if (replay != NULL) printf(" id=%lld matches_stored=%d", (long long)replay->id, matches > 0);
     printf("\n");
     fflush(stdout);
@@ -323,9 +366,11 @@ int cmd_train(int argc, char **argv)
     struct option opts[PF_NFIELDS + 9];
     int no = 0;
     for (int f = 0; f < PF_NFIELDS; f++)
-        opts[no++] = (struct option){pf_config_fields[f].cli,
-                                     pf_config_fields[f].kind == PF_FK_BOOL ? optional_argument : required_argument,
-                                     NULL, f};
+        if (pf_config_fields[f].cli != NULL)
+            opts[no++] = (struct option){pf_config_fields[f].cli,
+                                         pf_config_fields[f].kind == PF_FK_BOOL ? optional_argument
+                                                                                : required_argument,
+                                         NULL, f};
     opts[no++] = (struct option){"threads", required_argument, NULL, O_THREADS};
     opts[no++] = (struct option){"isa", required_argument, NULL, O_ISA};
     opts[no++] = (struct option){"data-dir", required_argument, NULL, O_DATADIR};
@@ -406,8 +451,14 @@ int cmd_train(int argc, char **argv)
     char why[512];
     if (config_validate(&cfg, &bad, why, sizeof why) != 0) {
         char msg[640];
-        snprintf(msg, sizeof msg, "--%s %s", pf_config_fields[bad].cli, why);
+        const pf_field *d = &pf_config_fields[bad];
+        snprintf(msg, sizeof msg, "%s%s %s", d->cli ? "--" : "", d->cli ? d->cli : d->name, why);
         return bad_usage("%s", msg);
+    }
+    pf_error err = {0};
+    if (config_derive(&cfg, &err) != 0) {
+        cli_error("%s", err.msg);
+        return PF_EXIT_USAGE;
     }
     return train_and_report(&cfg, threads, isa, data_dir_arg, quiet, NULL);
 }

@@ -2,6 +2,7 @@
  * defaults, the one validator, value parsing and printing, the hash and the random streams. */
 #include "poisonfarm/config.h"
 
+#include "poisonfarm/labelfile.h"
 #include "poisonfarm/rng.h"
 
 #include <errno.h>
@@ -49,7 +50,9 @@ static const char *en_selection(int v) { return selection_name((pf_selection)v);
 
 /* Every member's type must be what its kind says: the generic code reads it through that type. */
 #define PF_X_KIND_CHECK(name, ctype, kind, ...)                                                      \
-    _Static_assert(sizeof(ctype) == ((kind) == PF_FK_F64 || (kind) == PF_FK_U64 ? 8 : 4),          \
+    _Static_assert(sizeof(ctype) == ((kind) == PF_FK_STR                              ? PF_CONFIG_STR_LEN \
+                                     : (kind) == PF_FK_F64 || (kind) == PF_FK_U64 ? 8                 \
+                                                                                  : 4),               \
                    "field " #name ": its C type does not match its kind");
 PF_CONFIG_FIELDS(PF_X_KIND_CHECK)
 #undef PF_X_KIND_CHECK
@@ -69,10 +72,19 @@ const pf_field *config_field_by_name(const char *name)
     return NULL;
 }
 
+/* A default by kind: strings are copied, everything else is assigned. */
+#define PF_DEFAULT_PF_FK_ENUM(member, ctype, def) member = (ctype)(def)
+#define PF_DEFAULT_PF_FK_I32(member, ctype, def) member = (ctype)(def)
+#define PF_DEFAULT_PF_FK_U64(member, ctype, def) member = (ctype)(def)
+#define PF_DEFAULT_PF_FK_F64(member, ctype, def) member = (ctype)(def)
+#define PF_DEFAULT_PF_FK_BOOL(member, ctype, def) member = (ctype)(def)
+#define PF_DEFAULT_PF_FK_STR(member, ctype, def) snprintf(member, sizeof member, "%s", def)
+
 void config_defaults(pf_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-#define PF_X_DEFAULT(name, ctype, kind, en, job_key, role, cli, flags, def, ...) cfg->name = (ctype)(def);
+#define PF_X_DEFAULT(name, ctype, kind, en, job_key, role, cli, flags, def, ...)                     \
+    PF_DEFAULT_##kind(cfg->name, ctype, def);
     PF_CONFIG_FIELDS(PF_X_DEFAULT)
 #undef PF_X_DEFAULT
 }
@@ -100,6 +112,7 @@ pf_field_value config_get(const pf_config *cfg, int field)
     }
     case PF_FK_U64: memcpy(&v.u, p, sizeof v.u); break;
     case PF_FK_F64: memcpy(&v.d, p, sizeof v.d); break;
+    case PF_FK_STR: v.s = p; break;
     }
     return v;
 }
@@ -126,7 +139,29 @@ void config_set(pf_config *cfg, int field, pf_field_value v)
         memcpy(p, &d, sizeof d);
         break;
     }
+    case PF_FK_STR: {
+        /* Zero-padded: equal strings are equal bytes (broadcasts, HDF5, comparisons). */
+        size_t len = v.s != NULL ? strlen(v.s) : 0;
+        PF_ASSERT(len < PF_CONFIG_STR_LEN);
+        if (v.s == p) break;
+        memset(p, 0, PF_CONFIG_STR_LEN);
+        if (len > 0) memcpy(p, v.s, len);
+        break;
     }
+    }
+}
+
+/* A 64-bit hash of a string field's text (its length, then its bytes in 8-byte words). */
+static uint64_t str_bits(const char *s)
+{
+    size_t len = strnlen(s, PF_CONFIG_STR_LEN);
+    uint64_t h = rng_derive(0x737472696e67ULL, (uint64_t)len); /* "string" */
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w = 0;
+        for (size_t j = 0; j < 8 && i + j < len; j++) w |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
+        h = rng_derive(h, w);
+    }
+    return h;
 }
 
 uint64_t config_field_bits(const pf_config *cfg, int field)
@@ -140,6 +175,7 @@ uint64_t config_field_bits(const pf_config *cfg, int field)
         memcpy(&b, &d, sizeof b);
         return b;
     }
+    case PF_FK_STR: return str_bits(v.s);
     default: return (uint64_t)v.i;
     }
 }
@@ -178,6 +214,7 @@ char *config_format_value(const pf_config *cfg, int field, char *out, size_t siz
     case PF_FK_I32: snprintf(out, size, "%" PRId64, v.i); break;
     case PF_FK_U64: snprintf(out, size, "%" PRIu64, v.u); break;
     case PF_FK_F64: format_double(v.d, out, size); break;
+    case PF_FK_STR: snprintf(out, size, "%.*s", PF_CONFIG_STR_LEN - 1, v.s); break;
     }
     return out;
 }
@@ -245,6 +282,13 @@ int config_parse_value(int field, const char *text, pf_field_value *out, char *w
         v.d = x;
         break;
     }
+    case PF_FK_STR:
+        if (strlen(text) >= PF_CONFIG_STR_LEN) {
+            snprintf(why, whysize, "'%.40s...' is longer than %d characters", text, PF_CONFIG_STR_LEN - 1);
+            return -1;
+        }
+        v.s = text;
+        break;
     }
     *out = v;
     return 0;
@@ -279,6 +323,10 @@ static int check_range(const pf_config *cfg, int f, int *field, char *why, size_
         if (v.i != 0 && v.i != 1) return bad(field, f, why, whysize, "%s is neither true nor false", val);
         return 0;
     case PF_FK_U64: return 0;
+    case PF_FK_STR:
+        if (memchr(v.s, '\0', PF_CONFIG_STR_LEN) == NULL)
+            return bad(field, f, why, whysize, "is longer than %d characters", PF_CONFIG_STR_LEN - 1);
+        return 0;
     case PF_FK_I32:
         if (d->hi >= INT32_MAX && (double)v.i < d->lo) /* open-ended: bounded by the data */
             return bad(field, f, why, whysize, "%s is below %.0f", val, d->lo);
@@ -315,6 +363,22 @@ int config_validate(const pf_config *cfg, int *field, char *why, size_t whysize)
     if (cfg->selection == PF_SEL_SPLIT && cfg->val_items == 1)
         return bad(field, PF_FIELD_val_items, why, whysize,
                    "1 is too few for selection split (it needs at least 2 validation items, 0 = all)");
+    /* The label file and mode file go together. */
+    const int has_file = cfg->label_file[0] != '\0';
+    if (cfg->mode == PF_MODE_FILE && !has_file)
+        return bad(field, PF_FIELD_mode, why, whysize,
+                   "file needs a label file (label_file = \"PATH\" in a job file, --label-file PATH "
+                   "for poisonfarm train; docs/poisoning.md)");
+    if (has_file && cfg->mode != PF_MODE_FILE)
+        return bad(field, PF_FIELD_label_file, why, whysize,
+                   "only mode file reads a label file, and this configuration's mode is %s (a job "
+                   "with a label file has modes = [\"file\"])",
+                   poison_mode_name(cfg->mode));
+    if (!has_file && cfg->label_file_hash != 0)
+        return bad(field, PF_FIELD_label_file_hash, why, whysize, "is set but there is no label file");
+    if (cfg->mode == PF_MODE_FILE && cfg->poison_validation)
+        return bad(field, PF_FIELD_poison_validation, why, whysize,
+                   "true does not go with mode file: a label file holds training labels only");
     return 0;
 }
 
@@ -324,6 +388,25 @@ int config_check(const pf_config *cfg, pf_error *err)
     char why[512];
     if (config_validate(cfg, &field, why, sizeof why) == 0) return 0;
     return pf_error_set(err, PF_ERR_USAGE, "%s: %s", pf_config_fields[field].name, why);
+}
+
+int config_derive(pf_config *cfg, pf_error *err)
+{
+    if (cfg->label_file[0] == '\0') {
+        cfg->label_file_hash = 0;
+        return 0;
+    }
+    if ((int)cfg->dataset < 0 || cfg->dataset >= PF_DS_COUNT)
+        return pf_error_set(err, PF_ERR_USAGE, "dataset: %d is not a known dataset", (int)cfg->dataset);
+    pf_dataset_shape ds;
+    dataset_shape(cfg->dataset, &ds);
+    pf_label_file lf;
+    if (label_file_read(cfg->label_file, ds.k, &lf, err) != 0) return -1;
+    int64_t need = cfg->subset > 0 ? cfg->subset : ds.train_official_n;
+    int rc = label_file_check_count(&lf, cfg->label_file, need, err);
+    if (rc == 0) cfg->label_file_hash = lf.hash;
+    label_file_free(&lf);
+    return rc;
 }
 
 /* ---- hashes and streams --------------------------------------------------------------------- */
@@ -356,7 +439,13 @@ uint64_t config_stream_init(const pf_config *cfg)
 
 int config_diff(const pf_config *a, const pf_config *b)
 {
-    for (int f = 0; f < PF_NFIELDS; f++)
-        if (config_field_bits(a, f) != config_field_bits(b, f)) return f;
+    for (int f = 0; f < PF_NFIELDS; f++) {
+        if (pf_config_fields[f].kind == PF_FK_STR) {
+            /* The text itself, not its hash. */
+            if (strncmp(config_get(a, f).s, config_get(b, f).s, PF_CONFIG_STR_LEN) != 0) return f;
+        } else if (config_field_bits(a, f) != config_field_bits(b, f)) {
+            return f;
+        }
+    }
     return -1;
 }

@@ -25,6 +25,7 @@ static const char *const run_keys[] = {"threads", "data_dir", "output", "descrip
 enum { R_THREADS, R_DATA_DIR, R_OUTPUT, R_DESCRIPTION, R_COUNT };
 #define GRID_NKEYS (PF_NFIELDS + R_COUNT)
 
+/* The job file's key k (a configuration field's or the run's own); NULL for a derived field. */
 static const char *key_name(int k) { return k < PF_NFIELDS ? pf_config_fields[k].job_key : run_keys[k - PF_NFIELDS]; }
 
 typedef struct {
@@ -224,8 +225,28 @@ static int read_value(const parse_ctx *ctx, const config_setting_t *e, int f, pf
                            type_words(e));
         out->d = number_of(e) + 0.0; /* -0.0 becomes 0.0: one value, one bit pattern */
         return 0;
+    case PF_FK_STR:
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return fail_at(ctx, line_of(e), "'%s' takes text in quotes, e.g. %s = \"labels.txt\" (got %s)", key,
+                           key, type_words(e));
+        if (config_parse_value(f, config_setting_get_string(e), out, why, sizeof why) != 0)
+            return fail_at(ctx, line_of(e), "'%s': %s", key, why);
+        return 0;
     }
     return 0;
+}
+
+/* A string value lives in the axis' own storage (the parsed file's, or a default's, goes away). */
+static void own_string(pf_axis *ax, int i, int f)
+{
+    if (pf_config_fields[f].kind != PF_FK_STR) return;
+    if (ax->strings == NULL) ax->strings = pf_calloc((size_t)ax->n, sizeof *ax->strings);
+    const char *s = ax->values[i].s != NULL ? ax->values[i].s : "";
+    size_t len = strlen(s) + 1;
+    free(ax->strings[i]);
+    ax->strings[i] = pf_malloc(len);
+    memcpy(ax->strings[i], s, len);
+    ax->values[i].s = ax->strings[i];
 }
 
 static void axis_alloc(pf_axis *ax, int n)
@@ -250,6 +271,7 @@ static int read_field(const parse_ctx *ctx, const config_setting_t *s, int f, pf
         for (int i = 0; i < n; i++) {
             const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
             if (read_value(ctx, e, f, &ax->values[i]) != 0) return -1;
+            own_string(ax, i, f);
             ax->lines[i] = line_of(e);
             for (int j = 0; j < i; j++) {
                 pf_config a, b;
@@ -288,6 +310,7 @@ static int read_field(const parse_ctx *ctx, const config_setting_t *s, int f, pf
     }
     axis_alloc(ax, 1);
     if (read_value(ctx, s, f, &ax->values[0]) != 0) return -1;
+    own_string(ax, 0, f);
     ax->lines[0] = line_of(s);
     return 0;
 }
@@ -302,10 +325,11 @@ static int read_keys(const parse_ctx *ctx, config_t *cf, pf_job *job)
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const char *key = config_setting_name(s);
         int k = 0;
-        while (k < GRID_NKEYS && strcmp(key_name(k), key) != 0) k++;
+        while (k < GRID_NKEYS && (key_name(k) == NULL || strcmp(key_name(k), key) != 0)) k++;
         if (k == GRID_NKEYS) {
             int best = -1, bestd = 3;
             for (int j = 0; j < GRID_NKEYS; j++) {
+                if (key_name(j) == NULL) continue;
                 int d = edit_distance(key, key_name(j));
                 if (d < bestd) bestd = d, best = j;
             }
@@ -333,6 +357,7 @@ static int read_keys(const parse_ctx *ctx, config_t *cf, pf_job *job)
         }
         axis_alloc(ax, 1);
         ax->values[0] = config_get(&def, f);
+        own_string(ax, 0, f);
         ax->lines[0] = 0;
     }
 
@@ -367,6 +392,10 @@ static int expand(const parse_ctx *ctx, pf_job *job)
     }
     job->configs = pf_calloc((size_t)total, sizeof *job->configs);
     int idx[PF_NFIELDS] = {0};
+    /* The label file of the last configuration that needed one: read once per dataset and size. */
+    int derived_ds = -1;
+    int32_t derived_subset = -1;
+    uint64_t derived_hash = 0;
     for (int64_t id = 0; id < total; id++) {
         pf_config *c = &job->configs[id];
         for (int f = 0; f < PF_NFIELDS; f++) config_set(c, f, job->axes[f].values[idx[f]]);
@@ -377,6 +406,19 @@ static int expand(const parse_ctx *ctx, pf_job *job)
             unsigned line = job->axes[bad].lines[idx[bad]];
             if (line > 0) return fail_at(ctx, line, "'%s': %s", key, why);
             return pf_error_set(ctx->err, PF_ERR_USAGE, "%s: '%s' (not set, the default): %s", ctx->path, key, why);
+        }
+        if (c->label_file[0] != '\0') {
+            if ((int)c->dataset == derived_ds && c->subset == derived_subset) {
+                c->label_file_hash = derived_hash;
+            } else {
+                pf_error e = {0};
+                if (config_derive(c, &e) != 0)
+                    return fail_at(ctx, job->axes[PF_FIELD_label_file].lines[0], "'label_file' (for %s, subset %ld): %s",
+                                   dataset_name(c->dataset), (long)c->subset, e.msg);
+                derived_ds = (int)c->dataset;
+                derived_subset = c->subset;
+                derived_hash = c->label_file_hash;
+            }
         }
         for (int f = PF_NFIELDS - 1; f >= 0; f--) {
             if (++idx[f] < job->axes[f].n) break;
@@ -461,6 +503,8 @@ void grid_free(pf_job *job)
     free(job->text);
     free(job->configs);
     for (int f = 0; f < PF_NFIELDS; f++) {
+        for (int i = 0; job->axes[f].strings != NULL && i < job->axes[f].n; i++) free(job->axes[f].strings[i]);
+        free(job->axes[f].strings);
         free(job->axes[f].values);
         free(job->axes[f].lines);
     }

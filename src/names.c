@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char *const dataset_names[PF_DS_COUNT] = {"mnist", "fashion_mnist", "cifar10", "cifar100"};
-static const char *const mode_names[PF_MODE_COUNT] = {"random", "biased", "first_wrong"};
+static const char *const mode_names[PF_MODE_COUNT] = {"random", "biased", "first_wrong", "pairflip",
+                                                      "asymmetric", "file"};
 static const char *const model_names[PF_MODEL_COUNT] = {"seed", "wide"};
 static const char *const stop_names[PF_STOP_COUNT] = {"none", "early", "max_epochs", "diverged"};
 static const char *const status_names[PF_STATUS_COUNT] = {"pending", "running", "done", "failed",

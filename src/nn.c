@@ -600,7 +600,13 @@ double model_train_batch(pf_model *m, const pf_batch *b, int64_t *correct)
 
 double model_eval_batch(pf_model *m, const pf_batch *b, int32_t *pred)
 {
+    return model_eval_batch_logp(m, b, pred, NULL);
+}
+
+double model_eval_batch_logp(pf_model *m, const pf_batch *b, int32_t *pred, double *logp)
+{
     check_batch(m, b);
+    PF_ASSERT(logp == NULL || b->labels != NULL);
     const int n = b->n, nt = m->threads < m->nslots ? m->threads : m->nslots;
     const int logits_layer = m->nlayers - 2;
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -616,6 +622,7 @@ double model_eval_batch(pf_model *m, const pf_batch *b, int32_t *pred)
         double t0 = tick(m);
         m->closs[c] = nn_softmax_xent(NULL, s->act[logits_layer + 1], b->labels ? lab : NULL, nc,
                                       m->k, 0.0f, pred ? pred + j0 : NULL, NULL);
+        if (logp) nn_label_logprob(s->act[logits_layer + 1], lab, nc, m->k, logp + j0);
         if (m->profile) s->fwd[m->nlayers - 1] += cpu_now() - t0;
     }
     double loss = 0.0;

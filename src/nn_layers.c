@@ -310,3 +310,19 @@ double nn_softmax_xent(float *dlogits, const float *logits, const uint8_t *label
     }
     return loss;
 }
+
+void nn_label_logprob(const float *logits, const uint8_t *labels, int n, int k, double *logp)
+{
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * k;
+        /* The same arithmetic as nn_softmax_xent's loss, so that logp = -loss bit for bit. */
+        int arg = 0;
+        for (int j = 1; j < k; j++)
+            if (z[j] > z[arg]) arg = j;
+        double mx = z[arg], s = 0.0;
+        for (int j = 0; j < k; j++) s += exp((double)z[j] - mx);
+        double lse = mx + log(s);
+        PF_ASSERT(labels[i] < k);
+        logp[i] = -(lse - z[labels[i]]);
+    }
+}

@@ -1,5 +1,5 @@
 /* report_data.c -- the report's view of a results file: axes, baselines, curves over repeats, and
- * the CSV tables (results.csv, history.csv). */
+ * the CSV tables (results.csv, history.csv, transitions.csv, suspects.csv). */
 #include "report_internal.h"
 
 #include "poisonfarm/data.h"
@@ -126,6 +126,23 @@ static int cmp_sample(const void *a, const void *b)
     return (x->v > y->v) - (x->v < y->v);
 }
 
+double rp_value_of(const pf_results *r, int64_t i, rp_value what)
+{
+    const pf_store_row *w = &r->rows[i];
+    switch (what) {
+    case RP_VALUE_ACCURACY: return rp_accuracy(&r->configs[i], w);
+    case RP_VALUE_POISONED_VAL: return w->poisoned_val_acc;
+    case RP_VALUE_NOISE_RATE: return w->noise_rate;
+    case RP_VALUE_AUROC: return w->detect_auroc;
+    case RP_VALUE_PRECISION: return w->detect_precision;
+    case RP_VALUE_RECALL: return w->detect_recall;
+    case RP_VALUE_TOP1: return w->detect_top1;
+    case RP_VALUE_TOP5: return w->detect_top5;
+    case RP_VALUE_TOP10: return w->detect_top10;
+    }
+    return NAN;
+}
+
 int rp_curve_build(const pf_results *r, const rp_key *key, rp_value what, rp_curve *out)
 {
     out->npoints = 0;
@@ -134,8 +151,7 @@ int rp_curve_build(const pf_results *r, const rp_key *key, rp_value what, rp_cur
     for (int64_t i = 0; i < r->n; i++) {
         const pf_store_config *sc = &r->configs[i];
         if (r->rows[i].status != PF_STATUS_DONE || !key_match(key, &sc->cfg)) continue;
-        double v = what == RP_VALUE_POISONED_VAL ? r->rows[i].poisoned_val_acc
-                                                 : rp_accuracy(sc, &r->rows[i]);
+        double v = rp_value_of(r, i, what);
         if (isnan(v)) continue;
         s[ns++] = (rp_sample){sc->cfg.percent, v, report_collapsed(r, i, NULL, NULL)};
     }
@@ -200,7 +216,8 @@ int rp_csv_write(const pf_results *r, const char *dir, pf_error *err)
     fputs("id,dataset,mode,model,selection,subset,percent,batch_size,poison_validation,repeat,seed,"
           "k,n_train,status,stop,best_val_acc,final_val_acc,heldout_acc,poisoned_val_acc,"
           "best_epoch,epochs,n_poisoned,learned_poison,learned_true,train_seconds,accuracy,"
-          "paired_init,collapsed,top_class_share\n",
+          "paired_init,collapsed,top_class_share,noise_rate,detect_auroc,detect_precision,"
+          "detect_recall,detect_top1,detect_top5,detect_top10,detect_flagged\n",
           f);
     for (int64_t i = 0; i < r->n; i++) {
         const pf_store_config *sc = &r->configs[i];
@@ -231,7 +248,46 @@ int rp_csv_write(const pf_results *r, const char *dir, pf_error *err)
         int col = report_collapsed(r, i, NULL, &share);
         fprintf(f, ",%d,%d,", c->paired_init ? 1 : 0, col);
         rp_fprint_double(f, share);
-        fputc('\n', f);
+        const double det[7] = {w->noise_rate,  w->detect_auroc, w->detect_precision, w->detect_recall,
+                               w->detect_top1, w->detect_top5,  w->detect_top10};
+        for (int j = 0; j < 7; j++) {
+            fputc(',', f);
+            rp_fprint_double(f, det[j]);
+        }
+        fprintf(f, ",%lld\n", (long long)w->detect_flagged);
+    }
+    if (close_out(f, path, err) != 0) return -1;
+
+    /* The realised noise: true -> trained label counts, the non-zero ones. */
+    f = open_out(dir, "transitions.csv", path, sizeof path, err);
+    if (f == NULL) return -1;
+    fputs("id,true_label,given_label,count\n", f);
+    for (int64_t i = 0; i < r->n && r->transitions != NULL; i++) {
+        const int32_t k = r->configs[i].k, km = r->kmax;
+        for (int32_t a = 0; a < k && k <= km; a++)
+            for (int32_t b = 0; b < k; b++) {
+                int32_t v = r->transitions[((size_t)i * km + (size_t)a) * km + (size_t)b];
+                if (v != 0) fprintf(f, "%lld,%ld,%ld,%ld\n", (long long)r->configs[i].id, (long)a, (long)b, (long)v);
+            }
+    }
+    if (close_out(f, path, err) != 0) return -1;
+
+    /* The most suspicious training items of each configuration, most suspicious first. */
+    f = open_out(dir, "suspects.csv", path, sizeof path, err);
+    if (f == NULL) return -1;
+    fputs("id,rank,item,given_label,true_label,predicted,prob_given,log_prob_given,poisoned\n", f);
+    for (int64_t i = 0; i < r->n && r->suspects != NULL; i++) {
+        if (r->rows[i].status != PF_STATUS_DONE && r->rows[i].status != PF_STATUS_DIVERGED) continue;
+        for (int j = 0; j < PF_SUSPECTS; j++) {
+            const pf_suspect *x = &r->suspects[i * PF_SUSPECTS + j];
+            if (x->item < 0) break;
+            fprintf(f, "%lld,%d,%ld,%ld,%ld,%ld,", (long long)r->configs[i].id, j + 1, (long)x->item,
+                    (long)x->given, (long)x->truth, (long)x->predicted);
+            rp_fprint_double(f, exp(x->log_prob));
+            fputc(',', f);
+            rp_fprint_double(f, x->log_prob);
+            fprintf(f, ",%d\n", x->given != x->truth);
+        }
     }
     if (close_out(f, path, err) != 0) return -1;
 

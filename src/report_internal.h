@@ -19,7 +19,14 @@ typedef struct {
 /* Which number of a configuration a curve shows. */
 typedef enum {
     RP_VALUE_ACCURACY = 0,    /* rp_accuracy: the one compared with the seed */
-    RP_VALUE_POISONED_VAL     /* the watched, poisoned-label validation accuracy */
+    RP_VALUE_POISONED_VAL,    /* the watched, poisoned-label validation accuracy */
+    RP_VALUE_NOISE_RATE,      /* the realised noise rate */
+    RP_VALUE_AUROC,           /* detection (store.h: detect_*) */
+    RP_VALUE_PRECISION,
+    RP_VALUE_RECALL,
+    RP_VALUE_TOP1,
+    RP_VALUE_TOP5,
+    RP_VALUE_TOP10
 } rp_value;
 
 typedef struct {
@@ -75,6 +82,7 @@ typedef struct {
     char title[128];
     const char *color;        /* "#rrggbb" */
     int dash;                 /* gnuplot dash type, 1 = solid */
+    int point;                /* gnuplot point type, 0 = the default (7, a filled circle) */
     rp_curve curve;
 } rp_series;
 
@@ -83,12 +91,23 @@ typedef struct {
     char title[256];
     const char *xlabel, *ylabel;
     int normalised;           /* y is accuracy / clean accuracy: open-ended y range */
+    int fraction;             /* y is a fraction drawn as is on [0, 1] (AUROC), with chance (0.5)
+                                 dotted; otherwise fractions are drawn in percent */
     int nseries;
     rp_series *series;        /* owned by the caller */
 } rp_figure;
 
 /* Writes DIR/name.dat and DIR/name.gp for fig; appends name to the list of scripts. 0 or -1. */
 int rp_figure_write(const char *dir, const rp_figure *fig, pf_error *err);
+
+/* Two figures side by side in one picture (gnuplot's multiplot): DIR/name.dat holds the left
+ * figure's series, then the right one's; the legend is the right panel's. 0 or -1. */
+int rp_figure_pair_write(const char *dir, const char *name, const char *title, const rp_figure *left,
+                         const rp_figure *right, pf_error *err);
+
+/* A mode's dash and point type in every figure (random solid, biased dashed, ...). */
+int rp_mode_dash(int mode);
+int rp_mode_point(int mode);
 
 /* Training curves: validation accuracy per epoch of the given configurations (one line each,
  * labelled by percent). */
@@ -107,8 +126,11 @@ int rp_gnuplot_run(const char *gnuplot, const char *dir, char **scripts, int nsc
 int rp_summary_write(const pf_results *r, const rp_grid *g, const char *name, const char *path,
                      char **figures, int nfigures, int have_gnuplot, pf_error *err);
 
-/* CSV tables. */
+/* CSV tables: results.csv, history.csv, transitions.csv, suspects.csv. */
 int rp_csv_write(const pf_results *r, const char *dir, pf_error *err);
+
+/* The value `what` of configuration i (NaN where it has none). */
+double rp_value_of(const pf_results *r, int64_t i, rp_value what);
 
 /* Writes a double so that strtod gives it back exactly; NaN as nothing (an empty CSV field). */
 void rp_fprint_double(FILE *f, double v);

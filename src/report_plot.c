@@ -74,30 +74,36 @@ static int blockcount(const rp_figure *fig)
     return n;
 }
 
-int rp_figure_write(const char *dir, const rp_figure *fig, pf_error *err)
+int rp_mode_dash(int mode) { return mode >= 0 ? mode + 1 : 1; }
+
+int rp_mode_point(int mode)
 {
-    char path[PF_PATH_MAX];
-    FILE *f = open_in(dir, fig->name, "dat", path, sizeof path, err);
-    if (f == NULL) return -1;
-    /* One block per series (gnuplot's `index`), blocks separated by two blank lines. */
-    int block = 0;
+    static const int points[PF_MODE_COUNT] = {7, 5, 9, 11, 13, 15};
+    return mode >= 0 && mode < PF_MODE_COUNT ? points[mode] : 7;
+}
+
+/* The series of fig as data blocks (gnuplot's `index`), numbered from *block on. */
+static void write_blocks(FILE *f, const rp_figure *fig, int *block)
+{
     for (int s = 0; s < fig->nseries; s++) {
         const rp_curve *c = &fig->series[s].curve;
         if (c->npoints == 0) continue;
-        fprintf(f, "%s# %s\n# percent median min max repeats collapsed\n", block ? "\n\n" : "",
+        fprintf(f, "%s# %s\n# percent median min max repeats collapsed\n", *block ? "\n\n" : "",
                 fig->series[s].title);
         for (int j = 0; j < c->npoints; j++) {
             const rp_point *p = &c->points[j];
             fprintf(f, "%.10g %.10g %.10g %.10g %d %d\n", p->percent, p->median, p->min, p->max, p->n,
                     p->ncollapsed);
         }
-        block++;
+        (*block)++;
     }
-    if (close_in(f, path, err) != 0) return -1;
+}
 
-    f = open_in(dir, fig->name, "gp", path, sizeof path, err);
-    if (f == NULL) return -1;
-    script_head(f, fig->name, fig->title);
+/* One plot of fig from data file dat, its series in blocks block0 on; titles in the legend unless
+ * key is 0. */
+static void write_plot(FILE *f, const rp_figure *fig, const char *dat, int block0, int key)
+{
+    const char *sc = fig->fraction ? "" : "*100"; /* fractions drawn as is, or in percent */
     fprintf(f,
             "set title \"%s\"\n"
             "set xlabel \"%s\"\n"
@@ -105,48 +111,110 @@ int rp_figure_write(const char *dir, const rp_figure *fig, pf_error *err)
             "set xrange [0:100]\n"
             "set xtics 10\n",
             fig->title, fig->xlabel, fig->ylabel);
-    if (fig->normalised)
-        fputs("set yrange [0:*]\n", f);
+    if (fig->fraction)
+        fputs("set yrange [0:1]\nset ytics 0.1\n", f);
+    else if (fig->normalised)
+        fputs("set yrange [0:*]\nset ytics autofreq\n", f);
     else
         fputs("set yrange [0:100]\nset ytics 10\n", f);
+    fputs(key ? "set key outside right top noenhanced\n" : "unset key\n", f);
     /* Bands first (min-max over repeats, invisible when there is one repeat), then the lines. */
     fputs("plot \\\n", f);
-    block = 0;
+    int block = block0;
     for (int s = 0; s < fig->nseries; s++) {
         if (fig->series[s].curve.npoints == 0) continue;
-        fprintf(f, "  \"%s.dat\" index %d using 1:($3*100):($4*100) with filledcurves lc rgb \"%s\" "
-                   "notitle, \\\n",
-                fig->name, block, fig->series[s].color);
+        fprintf(f, "  \"%s\" index %d using 1:($3%s):($4%s) with filledcurves lc rgb \"%s\" notitle, \\\n",
+                dat, block, sc, sc, fig->series[s].color);
         block++;
     }
+    if (fig->fraction)
+        fputs("  0.5 with lines lc rgb \"#888888\" dt 3 title \"chance (0.5)\", \\\n", f);
     /* Then rings around the points where a repeat collapsed (one class answered), with one
        legend entry for them all. */
     int any_collapsed = 0;
-    block = 0;
     for (int s = 0; s < fig->nseries; s++) {
         const rp_curve *c = &fig->series[s].curve;
-        if (c->npoints == 0) continue;
         for (int j = 0; j < c->npoints; j++) any_collapsed |= c->points[j].ncollapsed > 0;
     }
     if (any_collapsed)
         fprintf(f, "  keyentry with points pt 6 ps 2 lc rgb \"#000000\" title \"collapsed: one class took "
                    ">= %.0f %% of the predictions\", \\\n",
                 100.0 * PF_COLLAPSE_SHARE);
-    block = 0;
+    block = block0;
+    int nblocks = blockcount(fig);
     for (int s = 0; s < fig->nseries; s++) {
         const rp_series *se = &fig->series[s];
         if (se->curve.npoints == 0) continue;
-        int last = block + 1 == blockcount(fig);
-        fprintf(f, "  \"%s.dat\" index %d using 1:($2*100) with linespoints lc rgb \"%s\" dt %d "
-                   "lw 2 pt 7 ps 0.7 title \"%s\"%s\n",
-                fig->name, block, se->color, se->dash, se->title, last && !any_collapsed ? "" : ", \\");
+        int last = block - block0 + 1 == nblocks;
+        fprintf(f, "  \"%s\" index %d using 1:($2%s) with linespoints lc rgb \"%s\" dt %d "
+                   "lw 2 pt %d ps 0.7 title \"%s\"%s\n",
+                dat, block, sc, se->color, se->dash, se->point > 0 ? se->point : 7, se->title,
+                last && !any_collapsed ? "" : ", \\");
         if (any_collapsed)
-            fprintf(f, "  \"%s.dat\" index %d using 1:($6>0 ? $2*100 : NaN) with points pt 6 ps 2 "
+            fprintf(f, "  \"%s\" index %d using 1:($6>0 ? $2%s : NaN) with points pt 6 ps 2 "
                        "lc rgb \"%s\" notitle%s\n",
-                    fig->name, block, se->color, last ? "" : ", \\");
+                    dat, block, sc, se->color, last ? "" : ", \\");
         block++;
     }
+}
+
+int rp_figure_write(const char *dir, const rp_figure *fig, pf_error *err)
+{
+    char path[PF_PATH_MAX], dat[sizeof fig->name + 8];
+    FILE *f = open_in(dir, fig->name, "dat", path, sizeof path, err);
+    if (f == NULL) return -1;
+    int block = 0;
+    write_blocks(f, fig, &block);
+    if (close_in(f, path, err) != 0) return -1;
+
+    f = open_in(dir, fig->name, "gp", path, sizeof path, err);
+    if (f == NULL) return -1;
+    snprintf(dat, sizeof dat, "%s.dat", fig->name);
+    script_head(f, fig->name, fig->title);
+    write_plot(f, fig, dat, 0, 1);
     script_tail(f, fig->name);
+    return close_in(f, path, err);
+}
+
+int rp_figure_pair_write(const char *dir, const char *name, const char *title, const rp_figure *left,
+                         const rp_figure *right, pf_error *err)
+{
+    char path[PF_PATH_MAX], dat[PF_PATH_MAX];
+    FILE *f = open_in(dir, name, "dat", path, sizeof path, err);
+    if (f == NULL) return -1;
+    int block = 0;
+    write_blocks(f, left, &block);
+    const int nleft = block;
+    write_blocks(f, right, &block);
+    if (close_in(f, path, err) != 0) return -1;
+
+    f = open_in(dir, name, "gp", path, sizeof path, err);
+    if (f == NULL) return -1;
+    snprintf(dat, sizeof dat, "%s.dat", name);
+    fprintf(f,
+            "# %s.gp -- %s\n"
+            "# Written by `poisonfarm report`; restyle and rerun with: gnuplot %s.gp\n"
+            "# Data: %s.dat (the left panel's blocks first, then the right one's; fractions).\n"
+            "reset\n"
+            "set encoding utf8\n"
+            "set grid lc rgb \"#dddddd\"\n"
+            "set style fill transparent solid 0.18 noborder\n",
+            name, title, name, name);
+    /* Multiplot cannot be replotted: the panels are drawn once per picture. */
+    for (int pic = 0; pic < 2; pic++) {
+        if (pic == 0)
+            fprintf(f, "set terminal pngcairo size 1600,620 noenhanced font \"" RP_FONT "\"\nset output \"%s.png\"\n",
+                    name);
+        else
+            fprintf(f, "set terminal svg size 1600,620 dynamic noenhanced font \"" RP_FONT "\"\nset output \"%s.svg\"\n",
+                    name);
+        fprintf(f, "set multiplot layout 1,2 title \"%s\"\n", title);
+        fputs("set lmargin at screen 0.05\nset rmargin at screen 0.35\n", f);
+        write_plot(f, left, dat, 0, 0);
+        fputs("set lmargin at screen 0.42\nset rmargin at screen 0.70\n", f);
+        write_plot(f, right, dat, nleft, 1);
+        fputs("unset multiplot\nset output\n", f);
+    }
     return close_in(f, path, err);
 }
 

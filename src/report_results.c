@@ -83,7 +83,8 @@ static int fig_main(rp_ctx *x, int32_t subset, pf_error *err)
             snprintf(s->title, sizeof s->title, "%s %s", dataset_name((pf_dataset_id)k.dataset),
                      poison_mode_name((pf_mode)k.mode));
             s->color = rp_dataset_color(k.dataset);
-            s->dash = k.mode == PF_MODE_RANDOM ? 1 : 2;
+            s->dash = rp_mode_dash(k.mode);   /* a dash type per mode: random solid */
+            s->point = rp_mode_point(k.mode);
         }
     snprintf(fig.name, sizeof fig.name, "accuracy_%s", label);
     snprintf(fig.title, sizeof fig.title, "Best validation accuracy vs labels poisoned (%s training %s)",
@@ -117,6 +118,52 @@ static int fig_main(rp_ctx *x, int32_t subset, pf_error *err)
     rc = emit(x, &fig, err);
 cleanup:
     free(fig.series);
+    return rc;
+}
+
+/* Detection next to accuracy for one subset: the best accuracy (left) and how well the best
+ * model's probability of the given label finds the poisoned items, as AUROC (right), against the
+ * percent poisoned; a line per dataset and mode. Clean points have no AUROC. */
+static int fig_detection(rp_ctx *x, int32_t subset, pf_error *err)
+{
+    const rp_grid *g = x->g;
+    char label[32];
+    rp_subset_label(subset, label, sizeof label);
+    rp_figure acc = {.xlabel = xlabel_pct, .ylabel = "accuracy (%)"};
+    rp_figure auc = {.xlabel = xlabel_pct, .ylabel = "AUROC", .fraction = 1};
+    const size_t n = (size_t)g->ndatasets * (size_t)g->nmodes;
+    acc.series = pf_calloc(n, sizeof *acc.series);
+    auc.series = pf_calloc(n, sizeof *auc.series);
+    int points = 0;
+    for (int di = 0; di < g->ndatasets; di++)
+        for (int mi = 0; mi < g->nmodes; mi++) {
+            rp_key k = g->base;
+            k.dataset = g->datasets[di];
+            k.mode = g->modes[mi];
+            k.subset = subset;
+            rp_series *a = &acc.series[acc.nseries++], *b = &auc.series[auc.nseries++];
+            rp_curve_build(x->r, &k, RP_VALUE_ACCURACY, &a->curve);
+            points += rp_curve_build(x->r, &k, RP_VALUE_AUROC, &b->curve);
+            snprintf(a->title, sizeof a->title, "%s %s", dataset_name((pf_dataset_id)k.dataset),
+                     poison_mode_name((pf_mode)k.mode));
+            snprintf(b->title, sizeof b->title, "%s", a->title);
+            a->color = b->color = rp_dataset_color(k.dataset);
+            a->dash = b->dash = rp_mode_dash(k.mode);
+            a->point = b->point = rp_mode_point(k.mode);
+        }
+    snprintf(acc.title, sizeof acc.title, "Best validation accuracy");
+    snprintf(auc.title, sizeof auc.title, "Finding the poisoned items: AUROC of p(given label)");
+    int rc = 0;
+    if (points > 0 && x->nfigures < RP_MAX_FIGURES) {
+        char name[64], title[256];
+        snprintf(name, sizeof name, "detection_%s", label);
+        snprintf(title, sizeof title, "Accuracy and detection vs labels poisoned (%s training %s)", label,
+                 subset == 0 ? "sets" : "items");
+        rc = rp_figure_pair_write(x->dir, name, title, &acc, &auc, err);
+        if (rc == 0) add_figure(x, name);
+    }
+    free(acc.series);
+    free(auc.series);
     return rc;
 }
 
@@ -261,7 +308,7 @@ int report_write_results(const pf_results *r, const char *name, const char *out_
 
     if (rp_csv_write(r, dir, err) != 0) goto cleanup;
     for (int si = 0; si < g.nsubsets; si++)
-        if (fig_main(&x, g.subsets[si], err) != 0) goto cleanup;
+        if (fig_main(&x, g.subsets[si], err) != 0 || fig_detection(&x, g.subsets[si], err) != 0) goto cleanup;
     for (int ax = 0; ax < AX_COUNT; ax++)
         for (int si = 0; si < g.nsubsets; si++)
             for (int mi = 0; mi < g.nmodes; mi++)
@@ -299,8 +346,9 @@ int report_write_results(const pf_results *r, const char *name, const char *out_
                    (long long)(r->n - done), (long long)g.count[PF_STATUS_PENDING],
                    (long long)g.count[PF_STATUS_RUNNING], (long long)g.count[PF_STATUS_FAILED],
                    (long long)g.count[PF_STATUS_DIVERGED]);
-        printf("\nreport: tables %s/results.csv, %s/history.csv; summary %s/summary.md\n", dir, dir,
-               dir);
+        printf("\nreport: tables %s/results.csv, %s/history.csv, %s/transitions.csv, %s/suspects.csv; "
+               "summary %s/summary.md\n",
+               dir, dir, dir, dir, dir);
         if (have_gnuplot)
             printf("report: %d figures (PNG and SVG) in %s/\n", x.nfigures, dir);
         else

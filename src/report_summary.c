@@ -183,6 +183,110 @@ static void full_vs_subset(FILE *f, const pf_results *r, const rp_grid *g, int32
                "that level; \"never\" means even the clean full set did not.\n\n");
 }
 
+/* Up to RP_DET_LEVELS poison levels a detection table shows for a subset: every level above 0 % of
+ * its done configurations when there are at most that many, else the level nearest to each of 10,
+ * 25, 50, 75 and 90 %. Ascending; returns how many. */
+#define RP_DET_LEVELS 8
+static int detection_levels(const pf_results *r, int32_t subset, double *out)
+{
+    double all[PF_GRID_MAX_AXIS];
+    int n = 0;
+    for (int64_t i = 0; i < r->n; i++) {
+        double p = r->configs[i].cfg.percent;
+        if (r->configs[i].cfg.subset != subset || r->rows[i].status != PF_STATUS_DONE || !(p > 0)) continue;
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= all[j] == p;
+        if (!seen && n < PF_GRID_MAX_AXIS) all[n++] = p;
+    }
+    for (int a = 1; a < n; a++) /* insertion sort: a few dozen values */
+        for (int b = a; b > 0 && all[b - 1] > all[b]; b--) {
+            double t = all[b];
+            all[b] = all[b - 1];
+            all[b - 1] = t;
+        }
+    if (n <= RP_DET_LEVELS) {
+        memcpy(out, all, (size_t)n * sizeof *out);
+        return n;
+    }
+    static const double targets[5] = {10, 25, 50, 75, 90};
+    int m = 0;
+    for (int t = 0; t < 5; t++) {
+        int best = 0;
+        for (int j = 1; j < n; j++)
+            if (fabs(all[j] - targets[t]) < fabs(all[best] - targets[t])) best = j;
+        if (m == 0 || out[m - 1] != all[best]) out[m++] = all[best];
+    }
+    return m;
+}
+
+/* A detection measure as text: "-" when there is none. */
+static void det_text(char *out, size_t size, const rp_curve *c, double p, int as_percent)
+{
+    const rp_point *q = rp_curve_at(c, p);
+    if (q == NULL)
+        snprintf(out, size, "-");
+    else if (as_percent)
+        snprintf(out, size, "%.1f %%", 100.0 * q->median);
+    else
+        snprintf(out, size, "%.3f", q->median);
+}
+
+/* Could the poisoned items have been found? Per subset, dataset, mode and level: the realised
+ * noise, the accuracy and the detection measures (medians over repeats). */
+static void detection(FILE *f, const pf_results *r, const rp_grid *g)
+{
+    fprintf(f, "## Finding the poisoned items\n\n"
+               "After training, every training item is scored by the best epoch's probability of the "
+               "label it was trained with (low = suspicious). *AUROC*: how well that score separates "
+               "the poisoned items (label changed) from the clean ones (0.5 = chance, 1 = every "
+               "poisoned item scores below every clean one). *Flag precision / recall*: of the rule "
+               "\"the predicted class differs from the given label\". *Top 1/5/10 %%*: the share of "
+               "poisoned items among the 1, 5 and 10 %% most suspicious items. *Noise*: the share of "
+               "labels actually changed (below the level for asymmetric and file). The 100 most "
+               "suspicious items of each configuration are in `suspects.csv`, the realised noise "
+               "(true -> given label counts) in `transitions.csv`.\n\n");
+    int rows = 0;
+    const rp_value vals[8] = {RP_VALUE_NOISE_RATE, RP_VALUE_ACCURACY, RP_VALUE_AUROC, RP_VALUE_PRECISION,
+                              RP_VALUE_RECALL,     RP_VALUE_TOP1,     RP_VALUE_TOP5,  RP_VALUE_TOP10};
+    for (int si = 0; si < g->nsubsets; si++) {
+        int32_t subset = g->subsets[si];
+        double levels[RP_DET_LEVELS];
+        int nl = detection_levels(r, subset, levels);
+        int head = 0;
+        for (int di = 0; di < g->ndatasets; di++)
+            for (int mi = 0; mi < g->nmodes; mi++) {
+                rp_key k = g->base;
+                k.dataset = g->datasets[di];
+                k.mode = g->modes[mi];
+                k.subset = subset;
+                rp_curve c[8];
+                for (int v = 0; v < 8; v++) rp_curve_build(r, &k, vals[v], &c[v]);
+                for (int l = 0; l < nl; l++) {
+                    if (rp_curve_at(&c[2], levels[l]) == NULL && rp_curve_at(&c[0], levels[l]) == NULL) continue;
+                    if (!head) {
+                        char label[32];
+                        rp_subset_label(subset, label, sizeof label);
+                        fprintf(f, "### %s%s training %s\n\n"
+                                   "| dataset | mode | level | noise | accuracy | AUROC | flag precision | "
+                                   "flag recall | top 1 %% | top 5 %% | top 10 %% |\n"
+                                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+                                subset == 0 ? "Full" : "First ", subset == 0 ? "" : label,
+                                subset == 0 ? "sets" : "items");
+                        head = 1;
+                    }
+                    char t[8][32];
+                    for (int v = 0; v < 8; v++) det_text(t[v], sizeof t[v], &c[v], levels[l], v != 2);
+                    fprintf(f, "| %s | %s | %g %% | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                            dataset_name((pf_dataset_id)k.dataset), poison_mode_name((pf_mode)k.mode), levels[l],
+                            t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+                    rows++;
+                }
+            }
+        if (head) fputc('\n', f);
+    }
+    if (rows == 0) fprintf(f, "No done configuration with poisoned items yet.\n\n");
+}
+
 /* Configurations whose model answered (almost) one class: the best epoch of a run that never left
  * the majority-class phase. Listed, because a curve's point may rest on one such run. */
 static void collapsed(FILE *f, const pf_results *r)
@@ -306,6 +410,7 @@ int rp_summary_write(const pf_results *r, const rp_grid *g, const char *name, co
     for (int si = 0; si < g->nsubsets; si++) have_full |= g->subsets[si] == 0;
     for (int si = 0; si < g->nsubsets && have_full; si++)
         if (g->subsets[si] != 0) full_vs_subset(f, r, g, g->subsets[si]);
+    detection(f, r, g);
     collapsed(f, r);
     flags(f, r, g);
     fprintf(f, "## Figures\n\n");
@@ -320,7 +425,10 @@ int rp_summary_write(const pf_results *r, const rp_grid *g, const char *name, co
             fprintf(f, "- %s (%s.gp)\n", figures[i], figures[i]);
     }
     fprintf(f, "\nTables: `results.csv` (one row per configuration), `history.csv` (one row per "
-               "configuration and epoch); accuracies there are fractions.\n");
+               "configuration and epoch), `transitions.csv` (one row per configuration and true -> given "
+               "label pair that occurs), `suspects.csv` (the 100 most suspicious training items of each "
+               "configuration, most suspicious first); accuracies and other measures there are "
+               "fractions.\n");
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) return pf_error_set(err, PF_ERR_IO, "%s: write failed", path);
     return 0;

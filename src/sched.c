@@ -22,7 +22,7 @@
 
 /* ---- messages between workers and rank 0 -------------------------------------------------- */
 
-enum { TAG_REQUEST = 101, TAG_ASSIGN = 102, TAG_STOP = 103 };
+enum { TAG_REQUEST = 101, TAG_ASSIGN = 102, TAG_STOP = 103, TAG_NODE_DATA = 104 };
 enum { REQ_READY = 0, REQ_DONE = 1, REQ_STOPPED = 2 };
 
 typedef struct {
@@ -48,7 +48,7 @@ typedef struct {
     int exists;                    /* resuming an existing file */
     int threads;
     int epochs_capped;
-    int need[PF_DS_COUNT];         /* datasets to load */
+    int need[PF_DS_COUNT];         /* datasets of the configurations this run trains */
     char output[PF_PATH_MAX];
     char ckpt_dir[PF_PATH_MAX];
     char data_dir[PF_PATH_MAX];
@@ -60,10 +60,15 @@ typedef struct {
     sched_plan plan;
     pf_store_config *configs;      /* nconfigs */
     pf_status *status;             /* nconfigs, as read at start */
-    char *job_text, *job_path, *checksums, *hostnames;
-    pf_dataset ds[PF_DS_COUNT];    /* rank 0's datasets before sharing, everyone's after */
+    char *job_text, *job_path, *checksums;
+    char *hosts;                   /* rank 0: every rank's host, PF_HOST_LEN bytes each */
+    int32_t nhosts;                /* rank 0: distinct hosts */
+    pf_dataset ds[PF_DS_COUNT];    /* node leaders' datasets before sharing, everyone's after */
     MPI_Win win[PF_DS_COUNT];
+    MPI_Comm node;                 /* the ranks of this host (MPI_COMM_TYPE_SHARED) */
     pf_lock *lock;                 /* rank 0: this run's hold on the results file */
+    int move_old;                  /* rank 0: --force, move the file of another grid or format aside */
+    char old_file_id[40];          /* rank 0: its file id (its checkpoint directory moves too) */
 } sched_ctx;
 
 /* A whole run's state on one rank. */
@@ -206,6 +211,13 @@ static int move_aside(const char *path, const char *file_id, pf_error *err)
     return 0;
 }
 
+/* Whether a configuration in this status is trained by the run. */
+static int status_runs(pf_status s, int retry_failed)
+{
+    return s == PF_STATUS_PENDING || s == PF_STATUS_RUNNING ||
+           (retry_failed && (s == PF_STATUS_FAILED || s == PF_STATUS_DIVERGED));
+}
+
 /* ---- rank 0: validate everything before the results file is touched ------------------------- */
 
 static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
@@ -247,10 +259,17 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     memset(&info, 0, sizeof info);
     if (store_inspect(plan->output, &info, err) != 0) {
         /* --force moves a results file of another format version aside, like one of another grid. */
-        if (!(opts->force && info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT)) goto cleanup;
-        ctx->lock = lock_acquire(plan->output, err);
-        if (ctx->lock == NULL) goto cleanup;
-        if (move_aside(plan->output, "", err) != 0) goto cleanup;
+        int other_format = info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT;
+        if (other_format && !opts->force) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            pf_error_set(err, PF_ERR_USAGE, "%s: run again with --force to move it aside and start afresh, or -o "
+                         "to write elsewhere", msg);
+        }
+        if (!(opts->force && other_format)) goto cleanup;
+        /* Moved aside by claim_output, once every host has checked its data. */
+        ctx->move_old = 1;
+        ctx->old_file_id[0] = '\0';
         memset(&info, 0, sizeof info);
     }
 
@@ -286,9 +305,9 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         }
         store_results_free(&old);
         resume = 0;
-        ctx->lock = lock_acquire(plan->output, err);
-        if (ctx->lock == NULL) goto cleanup;
-        if (move_aside(plan->output, info.file_id, err) != 0) goto cleanup;
+        /* Moved aside by claim_output, once every host has checked its data. */
+        ctx->move_old = 1;
+        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", info.file_id);
     }
 
     plan->fingerprint = fp;
@@ -299,6 +318,8 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         memcpy(ctx->configs, old.configs, sizeof *ctx->configs * (size_t)old.n);
         snprintf(plan->file_id, sizeof plan->file_id, "%s", old.file_id);
         ctx->job_text = old.job_text ? strdup(old.job_text) : strdup(job.text);
+        for (int64_t i = 0; i < old.n; i++)
+            if (status_runs(old.rows[i].status, opts->retry_failed)) plan->need[old.configs[i].cfg.dataset] = 1;
         store_results_free(&old);
     } else {
         plan->nconfigs = job.nconfigs;
@@ -308,6 +329,7 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
             c->id = i;
             c->cfg = job.configs[i];
             c->k = ctx->ds[c->cfg.dataset].k;
+            plan->need[c->cfg.dataset] = 1;
         }
         random_hex(plan->file_id, 16);
         ctx->job_text = strdup(job.text);
@@ -340,13 +362,10 @@ static int prepare(sched_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         pf_error_set(err, PF_ERR_IO, "%s: not writable: %s", resume ? plan->output : dir, strerror(errno));
         goto cleanup;
     }
-    if (ctx->lock == NULL) {
-        ctx->lock = lock_acquire(plan->output, err);
-        if (ctx->lock == NULL) goto cleanup;
-    }
-    if (pf_snprintf(plan->ckpt_dir, sizeof plan->ckpt_dir, "%s.ckpt-%s", plan->output, plan->file_id) != 0 ||
-        mkdir_p(plan->ckpt_dir) != 0) {
-        pf_error_set(err, PF_ERR_IO, "%s: cannot create checkpoint directory %s", plan->output, plan->ckpt_dir);
+    ctx->lock = lock_acquire(plan->output, err);
+    if (ctx->lock == NULL) goto cleanup;
+    if (pf_snprintf(plan->ckpt_dir, sizeof plan->ckpt_dir, "%s.ckpt-%s", plan->output, plan->file_id) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory path too long", plan->output);
         goto cleanup;
     }
     rc = 0;
@@ -357,6 +376,123 @@ cleanup:
         ctx->lock = NULL;
     }
     grid_free(&job);
+    return rc;
+}
+
+/* Rank 0, once every host has checked its data: the first changes on disk. Moves the results file
+ * of another grid aside (--force) and creates the checkpoint directory. 0, or -1 with err. */
+static int claim_output(sched_ctx *ctx, pf_error *err)
+{
+    if (ctx->move_old && move_aside(ctx->plan.output, ctx->old_file_id, err) != 0) return -1;
+    if (mkdir_p(ctx->plan.ckpt_dir) != 0)
+        return pf_error_set(err, PF_ERR_IO, "%s: cannot create checkpoint directory %s: %s", ctx->plan.output,
+                            ctx->plan.ckpt_dir, strerror(errno));
+    return 0;
+}
+
+/* ---- every host's data against rank 0's ------------------------------------------------------ */
+
+/* Compares the files of ds, as this host loaded them, with rank 0's checksum lines ("name/file md5",
+ * all datasets). 0 when they are the same files with the same contents; otherwise -1 with a message
+ * naming this host and the first file that differs. */
+static int compare_checksums(const pf_dataset *ds, const char *rank0, const char *host, const char *host0,
+                             pf_error *err)
+{
+    const char *name = dataset_name(ds->id);
+    const size_t nlen = strlen(name);
+    char *mine = NULL;
+    checksum_text(ds, &mine);
+    int rc = 0;
+    /* Every file here: present on rank 0's host, with the same md5. */
+    for (int i = 0; i < ds->nfiles && rc == 0; i++) {
+        const char *path = ds->files[i].path;
+        const char *file = strrchr(path, '/');
+        file = file ? file + 1 : path;
+        char key[PF_PATH_MAX + 64];
+        snprintf(key, sizeof key, "%s/%s ", name, file);
+        const char *there = NULL;
+        for (const char *l = rank0; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+            if (strncmp(l, key, strlen(key)) == 0) there = l + strlen(key);
+        if (there == NULL)
+            rc = pf_error_set(err, PF_ERR_CORRUPT, "host %s: %s is not among the data files of %s (rank 0's host)",
+                              host, path, host0);
+        else if (strncmp(there, ds->files[i].md5, 32) != 0)
+            rc = pf_error_set(err, PF_ERR_CORRUPT,
+                              "host %s: %s differs from the copy on %s (rank 0's host): md5 %s here, %.32s there",
+                              host, path, host0, ds->files[i].md5, there);
+    }
+    /* Every file of this dataset on rank 0's host: present here too. */
+    for (const char *l = rank0; rc == 0 && l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, name, nlen) != 0 || l[nlen] != '/') continue;
+        const char *file = l + nlen + 1;
+        const char *sp = strchr(file, ' ');
+        if (sp == NULL) continue;
+        int found = 0;
+        for (const char *m = mine; m && *m && !found; m = strchr(m, '\n') ? strchr(m, '\n') + 1 : NULL)
+            found = strncmp(m, l, (size_t)(sp - l) + 1) == 0;
+        if (!found)
+            rc = pf_error_set(err, PF_ERR_MISSING, "host %s: %s/%.*s is missing (%s, rank 0's host, has it)", host,
+                              ds->dir, (int)(sp - file), file, host0);
+    }
+    free(mine);
+    return rc;
+}
+
+/* Collective, before the results file is created or opened: the leader of every host but rank 0's
+ * loads the datasets of the run (kept for sharing) and checks them against rank 0's checksums, so
+ * that node-local data directories that differ stop the run before anything is written. Returns 0,
+ * or (rank 0 only) -1 with one line naming the first host and file that differ, and how many other
+ * hosts differ. */
+static int verify_node_data(sched_ctx *ctx, int rank, int size, const char *host, pf_error *err)
+{
+    int nrank;
+    PF_MPI_CHECK(MPI_Comm_rank(ctx->node, &nrank));
+    char host0[PF_HOST_LEN];
+    memset(host0, 0, sizeof host0);
+    if (rank == 0) snprintf(host0, sizeof host0, "%s", host);
+    PF_MPI_CHECK(MPI_Bcast(host0, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
+
+    int bad = 0;
+    pf_error mine = {0};
+    if (nrank == 0 && rank != 0) {
+        for (int d = 0; d < PF_DS_COUNT && !bad; d++) {
+            if (!ctx->plan.need[d]) continue;
+            pf_error e = {0};
+            if (dataset_load(&ctx->ds[d], (pf_dataset_id)d, ctx->plan.data_dir, PF_LOAD_CHECKSUMS, &e) != 0) {
+                pf_error_set(&mine, e.kind, "host %s: %s", host, e.msg);
+                bad = 1;
+            } else if (compare_checksums(&ctx->ds[d], ctx->checksums, host, host0, &mine) != 0) {
+                bad = 1;
+            }
+        }
+    }
+    /* The other ranks sleep while the leaders load and hash (a blocking gather would spin). */
+    int *flags = rank == 0 ? pf_calloc((size_t)size, sizeof *flags) : NULL;
+    MPI_Request req;
+    PF_MPI_CHECK(MPI_Igather(&bad, 1, MPI_INT, flags, 1, MPI_INT, 0, MPI_COMM_WORLD, &req));
+    wait_polling(&req);
+    if (bad) PF_MPI_CHECK(MPI_Send(mine.msg, (int)sizeof mine.msg, MPI_CHAR, 0, TAG_NODE_DATA, MPI_COMM_WORLD));
+    int rc = 0;
+    if (rank == 0) {
+        int nbad = 0;
+        pf_error first = {0};
+        for (int r = 1; r < size; r++) {
+            if (!flags[r]) continue;
+            pf_error e = {0};
+            PF_MPI_CHECK(MPI_Recv(e.msg, (int)sizeof e.msg, MPI_CHAR, r, TAG_NODE_DATA, MPI_COMM_WORLD,
+                                  MPI_STATUS_IGNORE));
+            e.msg[sizeof e.msg - 1] = '\0';
+            if (nbad++ == 0) first = e;
+        }
+        if (nbad > 0) {
+            char more[64] = "";
+            if (nbad > 1) snprintf(more, sizeof more, " (and %d more host%s)", nbad - 1, nbad > 2 ? "s" : "");
+            rc = pf_error_set(err, PF_ERR_CORRUPT,
+                              "%.900s%s; every host must see the same data files at the same path; nothing was written",
+                              first.msg, more);
+        }
+    }
+    free(flags);
     return rc;
 }
 
@@ -406,8 +542,16 @@ static void fill_row(pf_store_row *row, const pf_result *res, int rank, const ch
     row->epochs = res->epochs;
     row->n_poisoned = res->n_poisoned;
     row->n_val_poisoned = res->n_val_poisoned;
+    row->noise_rate = res->noise_rate;
     row->learned_poison = res->learned_poison;
     row->learned_true = res->learned_true;
+    row->detect_auroc = res->detect.auroc;
+    row->detect_precision = res->detect.precision;
+    row->detect_recall = res->detect.recall;
+    row->detect_top1 = res->detect.top[0];
+    row->detect_top5 = res->detect.top[1];
+    row->detect_top10 = res->detect.top[2];
+    row->detect_flagged = res->best_epoch >= 0 ? res->detect.flagged : -1;
     row->train_seconds = res->train_seconds;
     row->rank = rank;
     snprintf(row->host, sizeof row->host, "%s", host);
@@ -450,8 +594,10 @@ static void run_config(sched_run_state *st, int64_t id, sched_request *req)
         row.stop = PF_STOP_NONE;
         row.best_val_acc = row.final_val_acc = row.heldout_acc = row.poisoned_val_acc = NAN;
         row.learned_poison = row.learned_true = row.train_seconds = NAN;
+        row.noise_rate = row.detect_auroc = row.detect_precision = row.detect_recall = NAN;
+        row.detect_top1 = row.detect_top5 = row.detect_top10 = NAN;
         row.best_epoch = row.epochs = -1;
-        row.n_poisoned = row.n_val_poisoned = -1;
+        row.n_poisoned = row.n_val_poisoned = row.detect_flagged = -1;
         row.rank = st->rank;
         snprintf(row.host, sizeof row.host, "%s", st->host);
         (void)pf_snprintf(row.reason, sizeof row.reason, "%s", err.msg); /* truncated if long */
@@ -631,8 +777,7 @@ static void build_queue(sched_run_state *st)
     for (int64_t i = 0; i < n; i++) {
         pf_status s = ctx->status[i];
         st->cost[i] = grid_config_cost(&ctx->configs[i].cfg, ctx->configs[i].n_train);
-        int run = s == PF_STATUS_PENDING || s == PF_STATUS_RUNNING ||
-                  (st->opts->retry_failed && (s == PF_STATUS_FAILED || s == PF_STATUS_DIVERGED));
+        int run = status_runs(s, st->opts->retry_failed);
         if (s == PF_STATUS_DONE) st->total_done++;
         if (!run && (s == PF_STATUS_FAILED || s == PF_STATUS_DIVERGED)) st->failed++;
         if (run) {
@@ -697,26 +842,26 @@ static void main_worker(sched_run_state *st)
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+/* Rank 0 learns every rank's host (for /ranks) and how many distinct hosts there are. */
 static void gather_hosts(sched_ctx *ctx, int rank, int size, const char *host)
 {
-    char *all = rank == 0 ? pf_malloc((size_t)size * PF_HOST_LEN) : NULL;
     char mine[PF_HOST_LEN];
     memset(mine, 0, sizeof mine);
     snprintf(mine, sizeof mine, "%s", host);
-    PF_MPI_CHECK(MPI_Gather(mine, PF_HOST_LEN, MPI_CHAR, all, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
-    if (rank == 0) {
-        size_t cap = (size_t)size * (PF_HOST_LEN + 1) + 1, len = 0;
-        ctx->hostnames = pf_calloc(cap, 1);
-        for (int r = 0; r < size; r++) {
-            const char *h = all + (size_t)r * PF_HOST_LEN;
-            int seen = 0;
-            for (int q = 0; q < r && !seen; q++) seen = strcmp(h, all + (size_t)q * PF_HOST_LEN) == 0;
-            if (seen) continue;
-            len += (size_t)snprintf(ctx->hostnames + len, cap - len, "%s%s", len ? "," : "", h);
-        }
-        free(all);
+    if (rank == 0) ctx->hosts = pf_malloc((size_t)size * PF_HOST_LEN);
+    PF_MPI_CHECK(MPI_Gather(mine, PF_HOST_LEN, MPI_CHAR, ctx->hosts, PF_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD));
+    if (rank != 0) return;
+    /* Ranks of a host are usually neighbours: compare with the distinct ones seen so far. */
+    int32_t n = 0;
+    int *first = pf_malloc(sizeof *first * (size_t)size);
+    for (int r = 0; r < size; r++) {
+        const char *h = ctx->hosts + (size_t)r * PF_HOST_LEN;
+        int seen = 0;
+        for (int32_t q = n - 1; q >= 0 && !seen; q--) seen = strcmp(h, ctx->hosts + (size_t)first[q] * PF_HOST_LEN) == 0;
+        if (!seen) first[n++] = r;
     }
-    bcast_string(&ctx->hostnames, 0);
+    free(first);
+    ctx->nhosts = n;
 }
 
 static void share_plan(sched_ctx *ctx, int rank)
@@ -735,32 +880,18 @@ static void share_plan(sched_ctx *ctx, int rank)
     bcast_string(&ctx->checksums, 0);
 }
 
+/* Every host's leader holds the datasets of the run (rank 0 from prepare, the others from
+ * verify_node_data): one shared copy per host. */
 static void share_datasets(sched_ctx *ctx, int rank)
 {
-    MPI_Comm node;
-    PF_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
-    int nrank;
-    PF_MPI_CHECK(MPI_Comm_rank(node, &nrank));
     for (int d = 0; d < PF_DS_COUNT; d++) {
         ctx->win[d] = MPI_WIN_NULL;
         if (!ctx->plan.need[d]) {
             if (rank == 0) dataset_free(&ctx->ds[d]);
             continue;
         }
-        /* Rank 0 loaded its node's copy while validating; other nodes' leaders load theirs now
-           (the files were validated by rank 0, so a failure here is not the user's input). */
-        if (nrank == 0 && rank != 0) {
-            pf_error err = {0};
-            if (dataset_load(&ctx->ds[d], (pf_dataset_id)d, ctx->plan.data_dir, 0, &err) != 0)
-                pf_fatal(__FILE__, __LINE__, "%s", err.msg);
-        }
-        /* The node's other ranks sleep while its leader loads (the window's creation would spin). */
-        MPI_Request req;
-        PF_MPI_CHECK(MPI_Ibarrier(node, &req));
-        wait_polling(&req);
-        shm_dataset_share(&ctx->ds[d], node, &ctx->win[d]);
+        shm_dataset_share(&ctx->ds[d], ctx->node, &ctx->win[d]);
     }
-    PF_MPI_CHECK(MPI_Comm_free(&node));
 }
 
 static void ctx_free(sched_ctx *ctx)
@@ -776,7 +907,8 @@ static void ctx_free(sched_ctx *ctx)
     free(ctx->job_text);
     free(ctx->job_path);
     free(ctx->checksums);
-    free(ctx->hostnames);
+    if (ctx->node != MPI_COMM_NULL) PF_MPI_CHECK(MPI_Comm_free(&ctx->node));
+    free(ctx->hosts);
 }
 
 int sched_run(const pf_run_opts *opts)
@@ -789,6 +921,7 @@ int sched_run(const pf_run_opts *opts)
     sched_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     for (int d = 0; d < PF_DS_COUNT; d++) ctx.win[d] = MPI_WIN_NULL;
+    ctx.node = MPI_COMM_NULL;
     double t_start_wall = (double)time(NULL);
     double t0 = pf_now();
 
@@ -818,15 +951,34 @@ int sched_run(const pf_run_opts *opts)
     gethostname(host, sizeof host - 1);
     gather_hosts(&ctx, rank, size, host);
 
+    /* Every host checks its data against rank 0's; then rank 0 claims the output. Only then is
+       anything written, so that a host with other data stops the run cleanly, as one user error. */
+    PF_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &ctx.node));
+    verdict = verify_node_data(&ctx, rank, size, host, &err) == 0 ? 0 : 1;
+    if (rank == 0 && verdict == 0) verdict = claim_output(&ctx, &err) == 0 ? 0 : 1;
+    PF_MPI_CHECK(MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    if (verdict != 0) {
+        if (rank == 0) {
+            fprintf(stderr, "poisonfarm: %s\n", err.msg);
+            fflush(stderr);
+            lock_release(ctx.lock);
+            ctx.lock = NULL;
+        }
+        ctx_free(&ctx);
+        return PF_EXIT_USAGE;
+    }
+
     /* Create or open the results file (collective). */
     pf_store *store;
     if (ctx.plan.exists) {
         store = store_open(MPI_COMM_WORLD, ctx.plan.output);
     } else {
         pf_store_meta meta = {ctx.job_text, ctx.job_path, ctx.plan.fingerprint, ctx.checksums,
-                              ctx.hostnames, size, ctx.plan.epochs_capped, ctx.plan.file_id};
+                              size, ctx.plan.epochs_capped, ctx.plan.file_id};
         store = store_create(MPI_COMM_WORLD, ctx.plan.output, ctx.configs, ctx.plan.nconfigs, &meta);
     }
+    /* Which host each rank runs on, as this run's rows of /ranks. */
+    const int32_t run_number = store_begin_run(store, ctx.hosts);
     /* Every rank reads the status table before any rank writes (HPC-NOTES). */
     ctx.status = pf_malloc(sizeof *ctx.status * (size_t)(ctx.plan.nconfigs ? ctx.plan.nconfigs : 1));
     store_read_status(store, ctx.status);
@@ -843,8 +995,8 @@ int sched_run(const pf_run_opts *opts)
     snprintf(st.host, sizeof st.host, "%s", host);
     build_queue(&st); /* every rank computes it; rank 0 uses it */
 
-    /* Only the datasets of configurations to run are shared. */
-    for (int64_t i = 0; i < st.nqueue; i++) ctx.plan.need[ctx.configs[st.queue[i]].cfg.dataset] = 1;
+    /* Only the datasets of configurations to run are shared (need: prepare, from the same statuses). */
+    for (int64_t i = 0; i < st.nqueue; i++) PF_ASSERT(ctx.plan.need[ctx.configs[st.queue[i]].cfg.dataset]);
     share_datasets(&ctx, rank);
 
     if (rank == 0) blas_core_warn(); /* after validation: a user error stays one line */
@@ -887,9 +1039,10 @@ int sched_run(const pf_run_opts *opts)
         exit_code = pending > 0 ? PF_EXIT_STOPPED : bad > 0 ? PF_EXIT_CONFIGS : PF_EXIT_OK;
         run.start = t_start_wall;
         run.end = (double)time(NULL);
+        run.run = run_number;
         run.ranks = size;
         run.threads = ctx.plan.threads;
-        snprintf(run.hosts, sizeof run.hosts, "%s", ctx.hostnames);
+        run.nhosts = ctx.nhosts;
         run.configs_done = done_sum;
         double cores = (double)size * ctx.plan.threads;
         run.efficiency = wall > 0 && busy_sum > 0 ? busy_sum / (cores * wall) : NAN;

@@ -1,11 +1,12 @@
 /* store.c -- the results file written in parallel (HDF5 over MPI-IO): collective creation and
  * opening, independent row writes with the status last, the /runs log.
  *
- * Crash consistency (HPC-NOTES.md, "Parallel HDF5 and crash consistency"): every object is created
+ * Crash consistency (docs/design.md, "The results file survives kill -9"): every object is created
  * collectively at start, contiguous, allocated early with an explicit fill value, and the file is
  * flushed once; afterwards ranks only write raw bytes into rows they own, which changes no metadata,
- * so a kill -9 at any moment leaves a file h5dump can open. /runs is the one chunked, growing
- * dataset: it only grows at a clean end, when every rank takes part. */
+ * so a kill -9 at any moment leaves a file h5dump can open. /ranks and /runs are the chunked,
+ * growing datasets: they grow only when every rank takes part, /ranks at the start of a run and
+ * /runs at its clean end, each followed by a collective flush. */
 #include "store_internal.h"
 
 #include <cblas.h>
@@ -27,7 +28,7 @@ struct pf_store {
     int rank;
     hid_t file;
     hid_t dxpl;                        /* independent transfers */
-    hid_t configs, results, confusion, runs;
+    hid_t configs, results, confusion, transitions, suspects, runs, ranks;
     hid_t history_group, history[PF_STORE_NHIST];
     pf_store_types types;
     int64_t n;
@@ -35,18 +36,18 @@ struct pf_store {
     int32_t *k;                        /* (n) classes of each configuration */
     int32_t *epochs;                   /* (n) max_epochs of each configuration */
     double *hrow;                      /* (max_epochs) one history row */
-    int32_t *crow;                     /* (kmax, kmax) one confusion slab */
+    int32_t *crow;                     /* (kmax, kmax) one confusion or transitions slab */
+    pf_suspect srow[PF_SUSPECTS];      /* one /suspects row */
 };
 
 /* The string root attributes, in the order written. */
 enum {
     A_VERSION, A_COMMIT, A_COMPILER, A_CFLAGS, A_BLAS_CONFIG, A_BLAS_CORE, A_HDF5, A_MPI,
-    A_JOB_PATH, A_JOB_TEXT, A_FILE_ID, A_CREATED, A_HOSTNAMES, A_CHECKSUMS, A_NSTR
+    A_JOB_PATH, A_JOB_TEXT, A_FILE_ID, A_CREATED, A_CHECKSUMS, A_NSTR
 };
 static const char *const str_attr_names[A_NSTR] = {
     "poisonfarm_version", "git_commit", "compiler", "cflags", "openblas_config", "openblas_core",
-    "hdf5_version", "mpi_library", "job_path", "job_text", "file_id", "created", "hostnames",
-    "data_checksums"};
+    "hdf5_version", "mpi_library", "job_path", "job_text", "file_id", "created", "data_checksums"};
 
 /* The scalar root attributes. */
 typedef struct {
@@ -94,7 +95,6 @@ static void collect_str_attrs(const pf_store_meta *meta, char *v[A_NSTR])
     gmtime_r(&now, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     v[A_CREATED] = dup_or_empty(buf);
-    v[A_HOSTNAMES] = dup_or_empty(meta ? meta->hostnames : NULL);
     v[A_CHECKSUMS] = dup_or_empty(meta ? meta->data_checksums : NULL);
 }
 
@@ -157,6 +157,25 @@ static hid_t create_dataset(hid_t loc, const char *name, hid_t file_type, int ra
     hid_t sp = PF_H5_CHECK(H5Screate_simple(rank, dims, NULL));
     hid_t d = PF_H5_CHECK(H5Dcreate2(loc, name, file_type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
     PF_H5_CHECK(H5Sclose(sp));
+    return d;
+}
+
+/* A 1-D table that starts empty and grows: chunked (chunk rows) and unlimited, no filters
+ * (parallel HDF5 writes filtered data only collectively), chunks allocated when the table is
+ * extended and filled with fill (of mem_type). */
+static hid_t create_growing(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                            const void *fill, hsize_t chunk)
+{
+    hid_t dcpl = PF_H5_CHECK(H5Pcreate(H5P_DATASET_CREATE));
+    hsize_t ch[1] = {chunk}, d0[1] = {0}, dmax[1] = {H5S_UNLIMITED};
+    PF_H5_CHECK(H5Pset_chunk(dcpl, 1, ch));
+    PF_H5_CHECK(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
+    PF_H5_CHECK(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
+    PF_H5_CHECK(H5Pset_fill_value(dcpl, mem_type, fill));
+    hid_t sp = PF_H5_CHECK(H5Screate_simple(1, d0, dmax));
+    hid_t d = PF_H5_CHECK(H5Dcreate2(loc, name, file_type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    PF_H5_CHECK(H5Sclose(sp));
+    PF_H5_CHECK(H5Pclose(dcpl));
     return d;
 }
 
@@ -267,23 +286,23 @@ pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *c
     dcpl = contiguous_dcpl(H5T_NATIVE_INT32, &zero);
     hsize_t dc[3] = {(hsize_t)n, (hsize_t)s->kmax, (hsize_t)s->kmax};
     s->confusion = create_dataset(s->file, "confusion", H5T_STD_I32LE, 3, dc, dcpl);
+    s->transitions = create_dataset(s->file, "transitions", H5T_STD_I32LE, 3, dc, dcpl);
     PF_H5_CHECK(H5Pclose(dcpl));
 
-    /* /runs grows at each clean end: chunked and unlimited, no filters (parallel HDF5 writes
-     * filtered data only collectively). */
+    pf_suspect sus_fill;
+    detect_suspects_clear(&sus_fill, 1);
+    dcpl = contiguous_dcpl(t->susp_mem, &sus_fill);
+    hsize_t ds2[2] = {(hsize_t)n, PF_SUSPECTS};
+    s->suspects = create_dataset(s->file, "suspects", t->susp_file, 2, ds2, dcpl);
+    PF_H5_CHECK(H5Pclose(dcpl));
+
+    /* /runs grows at each clean end, /ranks at each start. */
     pf_store_run run_fill;
     store_run_fill(&run_fill);
-    dcpl = PF_H5_CHECK(H5Pcreate(H5P_DATASET_CREATE));
-    hsize_t chunk[1] = {16}, d0[1] = {0}, dmax[1] = {H5S_UNLIMITED};
-    PF_H5_CHECK(H5Pset_chunk(dcpl, 1, chunk));
-    PF_H5_CHECK(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
-    PF_H5_CHECK(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
-    PF_H5_CHECK(H5Pset_fill_value(dcpl, t->run_mem, &run_fill));
-    hid_t sp = PF_H5_CHECK(H5Screate_simple(1, d0, dmax));
-    s->runs = PF_H5_CHECK(H5Dcreate2(s->file, "runs", t->run_file, sp, H5P_DEFAULT, dcpl,
-                                     H5P_DEFAULT));
-    PF_H5_CHECK(H5Sclose(sp));
-    PF_H5_CHECK(H5Pclose(dcpl));
+    s->runs = create_growing(s->file, "runs", t->run_file, t->run_mem, &run_fill, 16);
+    pf_store_rank rank_fill;
+    store_rank_fill(&rank_fill);
+    s->ranks = create_growing(s->file, "ranks", t->rank_file, t->rank_mem, &rank_fill, 256);
 
     for (int i = 0; i < A_NSTR; i++) attr_str(s->file, str_attr_names[i], sv[i]);
     attr_num(s->file, PF_STORE_FORMAT_ATTR, H5T_STD_I32LE, H5T_NATIVE_INT32, &sc.format);
@@ -309,7 +328,10 @@ pf_store *store_open(MPI_Comm comm, const char *path)
     s->configs = PF_H5_CHECK(H5Dopen2(s->file, "configs", H5P_DEFAULT));
     s->results = PF_H5_CHECK(H5Dopen2(s->file, "results", H5P_DEFAULT));
     s->confusion = PF_H5_CHECK(H5Dopen2(s->file, "confusion", H5P_DEFAULT));
+    s->transitions = PF_H5_CHECK(H5Dopen2(s->file, "transitions", H5P_DEFAULT));
+    s->suspects = PF_H5_CHECK(H5Dopen2(s->file, "suspects", H5P_DEFAULT));
     s->runs = PF_H5_CHECK(H5Dopen2(s->file, "runs", H5P_DEFAULT));
+    s->ranks = PF_H5_CHECK(H5Dopen2(s->file, "ranks", H5P_DEFAULT));
     s->history_group = PF_H5_CHECK(H5Gopen2(s->file, "history", H5P_DEFAULT));
     for (int h = 0; h < PF_STORE_NHIST; h++)
         s->history[h] = PF_H5_CHECK(H5Dopen2(s->history_group, store_history_names[h], H5P_DEFAULT));
@@ -356,23 +378,60 @@ void store_read_status(pf_store *s, pf_status *out)
     PF_H5_CHECK(H5Dread(s->results, s->types.row_status_mem, H5S_ALL, H5S_ALL, s->dxpl, out));
 }
 
-/* Writes buf (one element of mem_type, or one row of a 2-D / 3-D dataset) into row id. */
-static void write_row(pf_store *s, hid_t dset, hid_t mem_type, int64_t id, const void *buf)
+/* Reads or writes nrows rows from row first on (elements of mem_type, or whole rows of a 2-D / 3-D
+ * dataset) from / into buf. */
+static void xfer_rows(pf_store *s, hid_t dset, hid_t mem_type, int64_t first, int64_t nrows, void *buf,
+                      int write)
 {
     hsize_t dims[3] = {0}, start[3] = {0}, count[3] = {1, 1, 1};
     hid_t fsp = PF_H5_CHECK(H5Dget_space(dset));
     int nd = PF_H5_CHECK(H5Sget_simple_extent_ndims(fsp));
     PF_H5_CHECK(H5Sget_simple_extent_dims(fsp, dims, NULL));
-    start[0] = (hsize_t)id;
+    start[0] = (hsize_t)first;
+    count[0] = (hsize_t)nrows;
     for (int d = 1; d < nd; d++) count[d] = dims[d];
     PF_H5_CHECK(H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL));
     hid_t msp = PF_H5_CHECK(H5Screate_simple(nd, count, NULL));
-    PF_H5_CHECK(H5Dwrite(dset, mem_type, msp, fsp, s->dxpl, buf));
+    if (write)
+        PF_H5_CHECK(H5Dwrite(dset, mem_type, msp, fsp, s->dxpl, buf));
+    else
+        PF_H5_CHECK(H5Dread(dset, mem_type, msp, fsp, s->dxpl, buf));
     PF_H5_CHECK(H5Sclose(msp));
     PF_H5_CHECK(H5Sclose(fsp));
 }
 
-/* History rows (NaN where res has none) and the confusion slab (zero outside the row's K). */
+/* Writes buf (one element of mem_type, or one row of a 2-D / 3-D dataset) into row id. */
+static void write_row(pf_store *s, hid_t dset, hid_t mem_type, int64_t id, const void *buf)
+{
+    xfer_rows(s, dset, mem_type, id, 1, (void *)buf, 1);
+}
+
+/* Rows in a 1-D dataset (its current extent). */
+static int64_t nrows_of(hid_t dset)
+{
+    hsize_t dims[1];
+    hid_t sp = PF_H5_CHECK(H5Dget_space(dset));
+    PF_ASSERT(H5Sget_simple_extent_ndims(sp) == 1);
+    PF_H5_CHECK(H5Sget_simple_extent_dims(sp, dims, NULL));
+    PF_H5_CHECK(H5Sclose(sp));
+    return (int64_t)dims[0];
+}
+
+/* A (k, k) matrix of res into a (kmax, kmax) slab of dset (zero outside k; all zero without m). */
+static void write_matrix(pf_store *s, hid_t dset, int64_t id, const int32_t *m, int k)
+{
+    const size_t km = (size_t)s->kmax;
+    memset(s->crow, 0, km * km * sizeof *s->crow);
+    if (m != NULL) {
+        PF_ASSERT(k >= 1 && k <= s->kmax);
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) s->crow[(size_t)i * km + (size_t)j] = m[(size_t)i * (size_t)k + (size_t)j];
+    }
+    write_row(s, dset, H5T_NATIVE_INT32, id, s->crow);
+}
+
+/* History rows (NaN where res has none), the confusion and transition slabs (zero outside the
+ * row's K) and the suspects (empty entries without res). */
 static void write_history_confusion(pf_store *s, int64_t id, const pf_result *res)
 {
     const double *src[PF_STORE_NHIST] = {NULL};
@@ -389,15 +448,13 @@ static void write_history_confusion(pf_store *s, int64_t id, const pf_result *re
             s->hrow[e] = (src[h] != NULL && e < s->epochs[id]) ? src[h][e] : NAN;
         write_row(s, s->history[h], H5T_NATIVE_DOUBLE, id, s->hrow);
     }
-    const size_t km = (size_t)s->kmax;
-    memset(s->crow, 0, km * km * sizeof *s->crow);
-    if (res != NULL && res->confusion != NULL) {
-        PF_ASSERT(res->k >= 1 && res->k <= s->kmax);
-        for (int i = 0; i < res->k; i++)
-            for (int j = 0; j < res->k; j++)
-                s->crow[(size_t)i * km + (size_t)j] = res->confusion[(size_t)i * (size_t)res->k + (size_t)j];
-    }
-    write_row(s, s->confusion, H5T_NATIVE_INT32, id, s->crow);
+    write_matrix(s, s->confusion, id, res != NULL ? res->confusion : NULL, res != NULL ? res->k : 0);
+    write_matrix(s, s->transitions, id, res != NULL ? res->transitions : NULL, res != NULL ? res->k : 0);
+    if (res != NULL)
+        memcpy(s->srow, res->suspects, sizeof s->srow);
+    else
+        detect_suspects_clear(s->srow, PF_SUSPECTS);
+    write_row(s, s->suspects, s->types.susp_mem, id, s->srow);
 }
 
 void store_write_running(pf_store *s, int64_t id, int32_t rank, const char *host)
@@ -437,20 +494,48 @@ void store_write_pending(pf_store *s, int64_t id)
     write_row(s, s->results, s->types.row_mem, id, &row);
 }
 
+int32_t store_begin_run(pf_store *s, const char *hosts)
+{
+    int size = 0;
+    PF_MPI_CHECK(MPI_Comm_size(s->comm, &size));
+    const int64_t have = nrows_of(s->ranks);
+    /* The run's number: one more than the last run that started (rank 0 reads it). */
+    int32_t run = 0;
+    if (s->rank == 0 && have > 0) {
+        pf_store_rank last;
+        xfer_rows(s, s->ranks, s->types.rank_mem, have - 1, 1, &last, 0);
+        PF_ASSERT(last.run >= 0);
+        run = last.run + 1;
+    }
+    PF_MPI_CHECK(MPI_Bcast(&run, 1, MPI_INT32_T, 0, s->comm));
+    /* Collective: every rank extends; the chunks are allocated here, so the write below is raw. */
+    hsize_t grown[1] = {(hsize_t)(have + size)};
+    PF_H5_CHECK(H5Dset_extent(s->ranks, grown));
+    if (s->rank == 0) {
+        pf_store_rank *rows = pf_calloc((size_t)size, sizeof *rows);
+        for (int r = 0; r < size; r++) {
+            rows[r].run = run;
+            rows[r].rank = r;
+            snprintf(rows[r].host, sizeof rows[r].host, "%.*s", PF_HOST_LEN - 1,
+                     hosts + (size_t)r * PF_HOST_LEN);
+        }
+        xfer_rows(s, s->ranks, s->types.rank_mem, have, size, rows, 1);
+        free(rows);
+    }
+    PF_H5_CHECK(H5Fflush(s->file, H5F_SCOPE_GLOBAL));
+    return run;
+}
+
 void store_append_run(pf_store *s, const pf_store_run *run)
 {
     pf_store_run r = *run;
     PF_MPI_CHECK(MPI_Bcast(&r, (int)sizeof r, MPI_BYTE, 0, s->comm));
-    r.hosts[sizeof r.hosts - 1] = '\0';
     r.ended[sizeof r.ended - 1] = '\0';
-    hsize_t dims[1];
-    hid_t sp = PF_H5_CHECK(H5Dget_space(s->runs));
-    PF_H5_CHECK(H5Sget_simple_extent_dims(sp, dims, NULL));
-    PF_H5_CHECK(H5Sclose(sp));
+    const int64_t have = nrows_of(s->runs);
     /* Collective: every rank extends; the chunk is allocated here, so the write below is raw. */
-    hsize_t grown[1] = {dims[0] + 1};
+    hsize_t grown[1] = {(hsize_t)(have + 1)};
     PF_H5_CHECK(H5Dset_extent(s->runs, grown));
-    if (s->rank == 0) write_row(s, s->runs, s->types.run_mem, (int64_t)dims[0], &r);
+    if (s->rank == 0) write_row(s, s->runs, s->types.run_mem, have, &r);
     attr_num(s->file, "efficiency", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &r.efficiency);
     PF_H5_CHECK(H5Fflush(s->file, H5F_SCOPE_GLOBAL));
 }
@@ -463,7 +548,10 @@ void store_close(pf_store *s)
     PF_H5_CHECK(H5Dclose(s->configs));
     PF_H5_CHECK(H5Dclose(s->results));
     PF_H5_CHECK(H5Dclose(s->confusion));
+    PF_H5_CHECK(H5Dclose(s->transitions));
+    PF_H5_CHECK(H5Dclose(s->suspects));
     PF_H5_CHECK(H5Dclose(s->runs));
+    PF_H5_CHECK(H5Dclose(s->ranks));
     PF_H5_CHECK(H5Fclose(s->file));
     PF_H5_CHECK(H5Pclose(s->dxpl));
     store_types_close(&s->types);

@@ -7,12 +7,16 @@
 
 #include <hdf5.h>
 
-/* Format version of the layout, a root attribute: the mark of a poisonfarm results file. */
-/* The results file's format version: every change to its layout or enums bumps it (CHANGELOG.md).
+/* The results file's format version, a root attribute and the mark of a poisonfarm results file:
+ * every change to its layout or enums bumps it (CHANGELOG.md).
  * 1: first release. 2: /configs follows the configuration field table (config.h) and gains
  * paired_init. 3: the mode enum gains first_wrong, and biased is the seed's published draw.
- * 4: /results gains isa, the conv kernels' path of each result. */
-#define PF_STORE_FORMAT 4
+ * 4: the modes pairflip, asymmetric and file; /configs gains label_file and label_file_hash;
+ * /results gains noise_rate and the detection measures; /transitions and /suspects.
+ * 5: /ranks (every rank's host, for every run that starts); /runs rows carry the run's number and
+ * its number of hosts instead of a 256-character host list; no hostnames root attribute.
+ * 6: /results gains isa, the conv kernels' path of each result. */
+#define PF_STORE_FORMAT 6
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
 
@@ -25,6 +29,8 @@ typedef struct {
     hid_t row_metrics_mem;            /* every /results member but status */
     hid_t row_status_mem;             /* status alone, from a pf_status */
     hid_t run_mem, run_file;          /* /runs row <-> pf_store_run */
+    hid_t susp_mem, susp_file;        /* /suspects element <-> pf_suspect */
+    hid_t rank_mem, rank_file;        /* /ranks row <-> pf_store_rank */
     hid_t enums[32];                  /* the enum types, closed with the rest */
     int nenums;
 } pf_store_types;
@@ -38,5 +44,8 @@ void store_row_pending(pf_store_row *row);
 
 /* A /runs row's fill value (NaN times, -1 counts, empty strings). */
 void store_run_fill(pf_store_run *run);
+
+/* A /ranks row's fill value (-1 numbers, empty host). */
+void store_rank_fill(pf_store_rank *row);
 
 #endif

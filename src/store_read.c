@@ -80,8 +80,7 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
         H5Fclose(fid);
         return pf_error_set(err, PF_ERR_CORRUPT,
                             "%s: results file format %d (written by %s poisonfarm), this poisonfarm "
-                            "reads format %d: run again with --force to move it aside and start "
-                            "afresh, or -o to write elsewhere (formats: docs/results-format.md)",
+                            "reads format %d (docs/results-format.md lists them)",
                             path, (int)format, format < PF_STORE_FORMAT ? "an older" : "a newer",
                             PF_STORE_FORMAT);
     }
@@ -196,8 +195,11 @@ void store_results_free(pf_results *r)
     free(r->rows);
     for (int h = 0; h < PF_STORE_NHIST; h++) free(r->history[h]);
     free(r->confusion);
+    free(r->transitions);
+    free(r->suspects);
     free(r->job_text);
     free(r->runs);
+    free(r->rank_rows);
     memset(r, 0, sizeof *r);
 }
 
@@ -258,6 +260,17 @@ int store_load(const char *path, pf_results *r, pf_error *err)
     r->confusion = pf_malloc((nc ? nc : 1) * sizeof(int32_t));
     what = "/confusion";
     if (nc > 0 && read_all(file, "confusion", H5T_NATIVE_INT32, r->confusion) < 0) goto fail;
+    r->transitions = pf_malloc((nc ? nc : 1) * sizeof(int32_t));
+    what = "/transitions";
+    if (read_dims(file, "transitions", 3, d3) < 0 || d3[0] != n || d3[1] != (hsize_t)r->kmax
+        || d3[2] != (hsize_t)r->kmax
+        || (nc > 0 && read_all(file, "transitions", H5T_NATIVE_INT32, r->transitions) < 0))
+        goto fail;
+    r->suspects = pf_malloc((n ? n : 1) * PF_SUSPECTS * sizeof *r->suspects);
+    what = "/suspects";
+    if (read_dims(file, "suspects", 2, d2) < 0 || d2[0] != n || d2[1] != PF_SUSPECTS
+        || (n > 0 && read_all(file, "suspects", t.susp_mem, r->suspects) < 0))
+        goto fail;
 
     /* /runs is empty until a run ends cleanly. */
     what = "/runs";
@@ -265,6 +278,12 @@ int store_load(const char *path, pf_results *r, pf_error *err)
     r->nruns = (int64_t)d1[0];
     r->runs = pf_calloc(r->nruns ? (size_t)r->nruns : 1, sizeof *r->runs);
     if (r->nruns > 0 && read_all(file, "runs", t.run_mem, r->runs) < 0) goto fail;
+    /* /ranks: every rank of every run that started. */
+    what = "/ranks";
+    if (read_dims(file, "ranks", 1, d1) < 0) goto fail;
+    r->nrank_rows = (int64_t)d1[0];
+    r->rank_rows = pf_calloc(r->nrank_rows ? (size_t)r->nrank_rows : 1, sizeof *r->rank_rows);
+    if (r->nrank_rows > 0 && read_all(file, "ranks", t.rank_mem, r->rank_rows) < 0) goto fail;
 
     free(id);
     store_types_close(&t);

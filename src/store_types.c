@@ -81,6 +81,8 @@ static void compound(const member *m, int n, size_t memsize, hid_t *mem, hid_t *
 #define CFG(f) offsetof(pf_store_config, f)
 #define ROW(f) offsetof(pf_store_row, f)
 #define RUN(f) offsetof(pf_store_run, f)
+#define SUS(f) offsetof(pf_suspect, f)
+#define RNK(f) offsetof(pf_store_rank, f)
 
 void store_types_create(pf_store_types *t)
 {
@@ -98,6 +100,7 @@ void store_types_create(pf_store_types *t)
      * the farm knows of it before training. */
     member cfg[PF_NFIELDS + 3];
     int ncfg = 0;
+    hid_t cfg_str = str_type(PF_CONFIG_STR_LEN);
     cfg[ncfg++] = (member){"id", CFG(id), I64, I64F};
     for (int f = 0; f < PF_NFIELDS; f++) {
         const pf_field *d = &pf_config_fields[f];
@@ -110,11 +113,13 @@ void store_types_create(pf_store_types *t)
         case PF_FK_I32: m->mem = I32, m->file = I32F; break;
         case PF_FK_U64: m->mem = H5T_NATIVE_UINT64, m->file = H5T_STD_U64LE; break;
         case PF_FK_F64: m->mem = F64, m->file = F64F; break;
+        case PF_FK_STR: m->mem = cfg_str, m->file = cfg_str; break;
         }
     }
     cfg[ncfg++] = (member){"k", CFG(k), I32, I32F};
     cfg[ncfg++] = (member){"n_train", CFG(n_train), I32, I32F};
     compound(cfg, ncfg, sizeof(pf_store_config), &t->cfg_mem, &t->cfg_file);
+    PF_H5_CHECK(H5Tclose(cfg_str));
 
     hid_t host = str_type(PF_HOST_LEN), reason = str_type(PF_REASON_LEN);
     const member row[] = {
@@ -134,6 +139,16 @@ void store_types_create(pf_store_types *t)
         {"rank", ROW(rank), I32, I32F},
         {"host", ROW(host), host, host},
         {"reason", ROW(reason), reason, reason},
+        /* Format 4's columns, after the older ones (scripts that count columns keep working). */
+        {"noise_rate", ROW(noise_rate), F64, F64F},
+        {"detect_auroc", ROW(detect_auroc), F64, F64F},
+        {"detect_precision", ROW(detect_precision), F64, F64F},
+        {"detect_recall", ROW(detect_recall), F64, F64F},
+        {"detect_top1", ROW(detect_top1), F64, F64F},
+        {"detect_top5", ROW(detect_top5), F64, F64F},
+        {"detect_top10", ROW(detect_top10), F64, F64F},
+        {"detect_flagged", ROW(detect_flagged), I64, I64F},
+        /* Format 6's. */
         {"isa", ROW(isa), isa_m, isa_f},
     };
     const int nrow = (int)(sizeof row / sizeof row[0]);
@@ -142,31 +157,47 @@ void store_types_create(pf_store_types *t)
     compound(row + 1, nrow - 1, sizeof(pf_store_row), &t->row_metrics_mem, NULL);
     compound(row, 1, sizeof(pf_status), &t->row_status_mem, NULL);
 
-    hid_t hosts = str_type(sizeof(((pf_store_run *)0)->hosts));
     hid_t ended = str_type(sizeof(((pf_store_run *)0)->ended));
     const member run[] = {
         {"start", RUN(start), F64, F64F},
         {"end", RUN(end), F64, F64F},
+        {"run", RUN(run), I32, I32F},
         {"ranks", RUN(ranks), I32, I32F},
         {"threads", RUN(threads), I32, I32F},
-        {"hosts", RUN(hosts), hosts, hosts},
+        {"nhosts", RUN(nhosts), I32, I32F},
         {"configs_done", RUN(configs_done), I64, I64F},
         {"efficiency", RUN(efficiency), F64, F64F},
         {"ended", RUN(ended), ended, ended},
     };
     compound(run, (int)(sizeof run / sizeof run[0]), sizeof(pf_store_run), &t->run_mem,
              &t->run_file);
+    const member sus[] = {
+        {"item", SUS(item), I32, I32F},
+        {"given_label", SUS(given), I32, I32F},
+        {"true_label", SUS(truth), I32, I32F},
+        {"predicted", SUS(predicted), I32, I32F},
+        {"log_prob", SUS(log_prob), F64, F64F},
+    };
+    compound(sus, (int)(sizeof sus / sizeof sus[0]), sizeof(pf_suspect), &t->susp_mem, &t->susp_file);
+
+    const member rnk[] = {
+        {"run", RNK(run), I32, I32F},
+        {"rank", RNK(rank), I32, I32F},
+        {"host", RNK(host), host, host},
+    };
+    compound(rnk, (int)(sizeof rnk / sizeof rnk[0]), sizeof(pf_store_rank), &t->rank_mem,
+             &t->rank_file);
     /* Compound members hold copies of their types: the string types can go now. */
     PF_H5_CHECK(H5Tclose(host));
     PF_H5_CHECK(H5Tclose(reason));
-    PF_H5_CHECK(H5Tclose(hosts));
     PF_H5_CHECK(H5Tclose(ended));
 }
 
 void store_types_close(pf_store_types *t)
 {
     hid_t all[] = {t->cfg_mem, t->cfg_file, t->row_mem, t->row_file, t->row_metrics_mem,
-                   t->row_status_mem, t->run_mem, t->run_file};
+                   t->row_status_mem, t->run_mem, t->run_file, t->susp_mem, t->susp_file,
+                   t->rank_mem, t->rank_file};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i] > 0) H5Tclose(all[i]);
     for (int i = 0; i < t->nenums; i++) H5Tclose(t->enums[i]);
@@ -181,7 +212,11 @@ void store_row_pending(pf_store_row *row)
     row->best_val_acc = row->final_val_acc = row->heldout_acc = row->poisoned_val_acc = NAN;
     row->best_epoch = row->epochs = -1;
     row->n_poisoned = row->n_val_poisoned = -1;
+    row->noise_rate = NAN;
     row->learned_poison = row->learned_true = row->train_seconds = NAN;
+    row->detect_auroc = row->detect_precision = row->detect_recall = NAN;
+    row->detect_top1 = row->detect_top5 = row->detect_top10 = NAN;
+    row->detect_flagged = -1;
     row->rank = -1;
     row->isa = PF_ISA_AUTO;
 }
@@ -190,6 +225,12 @@ void store_run_fill(pf_store_run *run)
 {
     memset(run, 0, sizeof *run);
     run->start = run->end = run->efficiency = NAN;
-    run->ranks = run->threads = -1;
+    run->run = run->ranks = run->threads = run->nhosts = -1;
     run->configs_done = -1;
+}
+
+void store_rank_fill(pf_store_rank *row)
+{
+    memset(row, 0, sizeof *row);
+    row->run = row->rank = -1;
 }

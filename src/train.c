@@ -3,6 +3,7 @@
  * history, end-of-run metrics, and a checkpoint of the whole state (save / restore). */
 #include "poisonfarm/train.h"
 
+#include "poisonfarm/labelfile.h"
 #include "poisonfarm/rng.h"
 #include "train_internal.h"
 
@@ -100,6 +101,27 @@ pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threa
         return pf_error_set(err, PF_ERR_USAGE, "selection split needs at least 2 validation items"),
                NULL;
 
+    /* Mode file: the labels come from the file the configuration recorded, read here again (on
+     * whichever node trains it) and checked to be the same content. */
+    pf_label_file lf = {0};
+    if (cfg->mode == PF_MODE_FILE) {
+        char have[17], want[17];
+        if (label_file_read(cfg->label_file, ds->k, &lf, err) != 0) return NULL;
+        if (lf.hash != cfg->label_file_hash) {
+            pf_error_set(err, PF_ERR_CORRUPT,
+                         "%s: the label file changed since the configuration was made (its SHA-256 "
+                         "starts %s, the configuration recorded %s)",
+                         cfg->label_file, label_file_hash_hex(lf.hash, have),
+                         label_file_hash_hex(cfg->label_file_hash, want));
+            label_file_free(&lf);
+            return NULL;
+        }
+        if (label_file_check_count(&lf, cfg->label_file, n_train, err) != 0) {
+            label_file_free(&lf);
+            return NULL;
+        }
+    }
+
     pf_trainer *t = pf_calloc(1, sizeof *t);
     t->cfg = *cfg;
     t->ds = ds;
@@ -112,14 +134,17 @@ pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threa
     t->n_report = n_valall - t->n_watch;
 
     t->labels = pf_malloc((size_t)n_train);
-    int64_t n_poisoned = poison_apply(t->labels, ds->train.labels, n_train, t->k, cfg->percent,
-                                      cfg->mode, rng_derive(t->paired, PF_RNG_TAG_POISON));
+    pf_noise nz;
+    poison_noise_init(&nz, cfg->mode, ds->id, t->k, rng_derive(t->paired, PF_RNG_TAG_POISON), lf.labels,
+                      lf.n);
+    int64_t n_poisoned = poison_apply(t->labels, ds->train.labels, n_train, cfg->percent, &nz);
+    label_file_free(&lf);
     int64_t n_val_poisoned = 0;
     if (cfg->poison_validation) {
         t->val_poisoned = pf_malloc((size_t)n_valall);
-        n_val_poisoned = poison_apply_scattered(t->val_poisoned, NULL, ds->test.labels, n_valall, t->k,
-                                                cfg->percent, cfg->mode,
-                                                rng_derive(t->paired, PF_RNG_TAG_VALPOISON));
+        poison_noise_init(&nz, cfg->mode, ds->id, t->k, rng_derive(t->paired, PF_RNG_TAG_VALPOISON), NULL, 0);
+        n_val_poisoned = poison_apply_scattered(t->val_poisoned, NULL, ds->test.labels, n_valall,
+                                                cfg->percent, &nz);
     }
 
     t->model = model_create(cfg->model, ds->c, ds->h, ds->w, t->k, cfg->batch_size);
@@ -145,6 +170,9 @@ pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threa
     r->n_val = t->n_watch;
     r->n_poisoned = n_poisoned;
     r->n_val_poisoned = n_val_poisoned;
+    r->noise_rate = (double)n_poisoned / (double)n_train;
+    detect_clear(&r->detect);
+    detect_suspects_clear(r->suspects, PF_SUSPECTS);
     r->train_seconds = 0.0;
     r->k = t->k;
     double **hist[6] = {&r->train_loss, &r->train_acc, &r->val_loss, &r->val_acc, &r->lr,
@@ -154,6 +182,8 @@ pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threa
         for (int32_t e = 0; e < cfg->max_epochs; e++) (*hist[h])[e] = NAN;
     }
     r->confusion = pf_calloc((size_t)t->k * (size_t)t->k, sizeof(int32_t));
+    r->transitions = pf_calloc((size_t)t->k * (size_t)t->k, sizeof(int32_t));
+    for (int32_t i = 0; i < n_train; i++) r->transitions[ds->train.labels[i] * t->k + t->labels[i]]++;
     return t;
 }
 
@@ -176,6 +206,7 @@ void trainer_free(pf_trainer *t)
     free(t->res.lr);
     free(t->res.epoch_seconds);
     free(t->res.confusion);
+    free(t->res.transitions);
     free(t);
 }
 
@@ -262,38 +293,67 @@ static void update_confusion(pf_trainer *t)
     }
 }
 
-/* End of training: how much of the poison the best model learned, on the poisoned training items
- * (the last n_poisoned of the subset). The current parameters are kept. Calls on_batch between
- * batches (up to a whole training set's worth of them), but never stops: the epoch is complete. */
+/* End of training, at the best epoch's parameters: one forward pass over every training item
+ * gives each item's prediction and the log-probability of the label it was trained with; from them
+ * how much of the poison the model learned (on the poisoned items: those whose label was changed)
+ * and how well the poisoned items could have been found (detect.h). The current parameters are
+ * kept. Calls on_batch between batches (a whole training set's worth of them), but never stops:
+ * the epoch is complete. */
 static void finish(pf_trainer *t, const pf_train_hooks *hooks)
 {
     pf_result *r = &t->res;
     t->finished = 1;
     r->learned_poison = r->learned_true = NAN;
-    if (r->n_poisoned <= 0 || r->best_epoch < 0) return;
-    size_t n = t->np;
+    detect_clear(&r->detect);
+    detect_suspects_clear(r->suspects, PF_SUSPECTS);
+    if (r->best_epoch < 0) return;
+    const int32_t n = t->n_train, bs = t->cfg.batch_size;
+    const uint8_t *truth = t->ds->train.labels;
+    size_t np = t->np;
     float *params = model_params(t->model);
-    memcpy(t->snap, params, n * sizeof(float));
-    memcpy(params, t->best_params, n * sizeof(float));
-    const int32_t bs = t->cfg.batch_size;
-    int32_t first = t->n_train - (int32_t)r->n_poisoned;
-    int64_t as_poison = 0, as_true = 0;
+    memcpy(t->snap, params, np * sizeof(float));
+    memcpy(params, t->best_params, np * sizeof(float));
     /* Once per run, not per batch. */
-    int32_t *pred = pf_malloc((size_t)bs * sizeof(int32_t));
-    for (int32_t b0 = first; b0 < t->n_train; b0 += bs) {
-        int32_t nb = t->n_train - b0 < bs ? t->n_train - b0 : bs;
-        pf_batch b = {t->ds->train.images, NULL, NULL, b0, nb};
-        model_eval_batch(t->model, &b, pred);
-        for (int32_t j = 0; j < nb; j++) {
-            as_poison += pred[j] == (int32_t)t->labels[b0 + j];
-            as_true += pred[j] == (int32_t)t->ds->train.labels[b0 + j];
-        }
+    int32_t *pred = pf_malloc((size_t)n * sizeof *pred), *order = pf_malloc((size_t)n * sizeof *order);
+    double *logp = pf_malloc((size_t)n * sizeof *logp);
+    uint8_t *poisoned = pf_malloc((size_t)n), *flagged = pf_malloc((size_t)n);
+    for (int32_t b0 = 0; b0 < n; b0 += bs) {
+        pf_batch b = {t->ds->train.images, t->labels, NULL, b0, n - b0 < bs ? n - b0 : bs};
+        model_eval_batch_logp(t->model, &b, pred + b0, logp + b0);
         call_on_batch(hooks);
     }
+    memcpy(params, t->snap, np * sizeof(float));
+    int64_t as_poison = 0, as_true = 0;
+    for (int32_t i = 0; i < n; i++) {
+        poisoned[i] = t->labels[i] != truth[i];
+        flagged[i] = pred[i] != (int32_t)t->labels[i];
+        if (poisoned[i]) {
+            as_poison += pred[i] == (int32_t)t->labels[i];
+            as_true += pred[i] == (int32_t)truth[i];
+        }
+    }
+    if (r->n_poisoned > 0) {
+        r->learned_poison = (double)as_poison / (double)r->n_poisoned;
+        r->learned_true = (double)as_true / (double)r->n_poisoned;
+    }
+    detect_order(logp, n, order);
+    detect_measure(logp, poisoned, flagged, n, order, &r->detect);
+    if (r->n_poisoned == 0) {
+        /* Nothing to find: the measures stay NaN; the counts and the list remain (on a clean set
+         * they point at the original labels the model disagrees with most). */
+        int64_t f = r->detect.flagged;
+        detect_clear(&r->detect);
+        r->detect.flagged = f;
+    }
+    for (int32_t j = 0; j < PF_SUSPECTS && j < n; j++) {
+        int32_t i = order[j];
+        r->suspects[j] = (pf_suspect){i, t->labels[i], truth[i], pred[i], logp[i]};
+    }
     free(pred);
-    memcpy(params, t->snap, n * sizeof(float));
-    r->learned_poison = (double)as_poison / (double)r->n_poisoned;
-    r->learned_true = (double)as_true / (double)r->n_poisoned;
+    free(order);
+    free(logp);
+    free(poisoned);
+    free(flagged);
 }
 
 int trainer_epoch(pf_trainer *t, const pf_train_hooks *hooks)

@@ -27,11 +27,12 @@ trap 'rm -rf "$TMP"' EXIT
 pf_mpirun() { local np=$1; shift; mpirun -q --oversubscribe -np "$np" "$@"; }
 
 # The numbers of a results file that must not depend on ranks, threads or scheduling: every
-# history curve, the confusion matrices and the /results columns at full precision, leaving out
-# train_seconds, rank and host (members 13-15 of a /results row).
+# history curve, the confusion and transition matrices, the suspects and the /results columns at
+# full precision, leaving out train_seconds, rank and host (members 13-15 of a /results row).
 pf_metrics() {
     h5dump -m '%.17g' -d /history/train_loss -d /history/train_acc -d /history/val_loss \
-        -d /history/val_acc -d /history/lr -d /confusion "$1" 2>&1 | grep -v '^HDF5 "'
+        -d /history/val_acc -d /history/lr -d /confusion -d /transitions -d /suspects "$1" 2>&1 |
+        grep -v '^HDF5 "'
     h5dump -m '%.17g' -d /results "$1" 2>&1 | awk '
         /^ *DATA \{/ { data = 1; next }
         !data { next }

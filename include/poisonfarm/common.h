@@ -10,7 +10,7 @@
 #define PF_VERSION "0.1.0"
 #define PF_PATH_MAX 4096
 
-/* Exit statuses of the command line (README "Exit status"). */
+/* Exit statuses of the command line (docs/running.md, "Exit status"). */
 enum {
     PF_EXIT_OK = 0,
     PF_EXIT_FAIL = 1,      /* internal failure */

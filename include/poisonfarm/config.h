@@ -13,13 +13,15 @@
  *   enum     for PF_FK_ENUM: the enum's descriptor (config.c: dataset, mode, model, selection);
  *            `none` otherwise
  *   job_key  the job file's key: a list for PF_JOB_AXIS, a count N (values 0..N-1) for
- *            PF_JOB_COUNT, one value for PF_JOB_SETTING
- *   cli      the `poisonfarm train` option (without --)
+ *            PF_JOB_COUNT, one value for PF_JOB_SETTING; NULL for PF_JOB_DERIVED (no key: the
+ *            field is computed from the others by config_derive, e.g. a file's hash)
+ *   cli      the `poisonfarm train` option (without --); NULL for PF_JOB_DERIVED
  *   flags    PF_FIELD_STREAM: identifies the configuration's own random stream (initial weights and
  *            shuffles, train.h); PF_FIELD_REQUIRED: `poisonfarm train` needs it
  *   def      the default (the seed recipe)
  *   lo, hi   the valid range, inclusive (numbers; enums are checked against their names); a
- *            PF_FK_F64 field with PF_FIELD_POSITIVE excludes lo
+ *            PF_FK_F64 field with PF_FIELD_POSITIVE excludes lo; unused for strings (any text of
+ *            fewer than PF_CONFIG_STR_LEN bytes)
  *
  * Job-file axes expand in table order, the first outermost (configuration ids follow it), so the
  * axes come first here, in the documented expansion order: datasets, modes, subsets, models,
@@ -43,6 +45,12 @@ typedef enum {
 
 const char *selection_name(pf_selection s);   /* "test", "split" */
 int selection_from_name(const char *name, pf_selection *s);
+
+/* A string field: fixed length, NUL-terminated, zero-padded (so that a configuration is plain
+ * bytes: MPI broadcasts it, HDF5 stores it as a fixed-length string, which parallel HDF5 can
+ * write where it cannot write variable-length ones). */
+#define PF_CONFIG_STR_LEN 256
+typedef char pf_config_str[PF_CONFIG_STR_LEN];
 
 /* Largest values of the open-ended ranges. */
 #define PF_MAX_EPOCHS 100000
@@ -68,7 +76,9 @@ int selection_from_name(const char *name, pf_selection *s);
     X(lr_patience,       int32_t,       PF_FK_I32,  none,      "lr_patience",       PF_JOB_SETTING, "lr-patience",       0,                                   5,               0, PF_MAX_EPOCHS,  "ReduceLROnPlateau patience")                        \
     X(lr_factor,         double,        PF_FK_F64,  none,      "lr_factor",         PF_JOB_SETTING, "lr-factor",         PF_FIELD_POSITIVE,                   0.1,             0, 1,              "ReduceLROnPlateau factor")                          \
     X(lr,                double,        PF_FK_F64,  none,      "lr",                PF_JOB_SETTING, "lr",                PF_FIELD_POSITIVE,                   1e-3,            0, PF_MAX_LR,      "Adam's initial learning rate")                      \
-    X(val_items,         int32_t,       PF_FK_I32,  none,      "validation_items",  PF_JOB_SETTING, "validation-items",  0,                                   0,               0, INT32_MAX,      "validate on the first N test items (0 = all)")
+    X(val_items,         int32_t,       PF_FK_I32,  none,      "validation_items",  PF_JOB_SETTING, "validation-items",  0,                                   0,               0, INT32_MAX,      "validate on the first N test items (0 = all)") \
+    X(label_file,        pf_config_str, PF_FK_STR,  none,      "label_file",        PF_JOB_SETTING, "label-file",        0,                                   "",              0, 0,              "mode file: one label per training item (docs/poisoning.md)") \
+    X(label_file_hash,   uint64_t,      PF_FK_U64,  none,      NULL,                PF_JOB_DERIVED, NULL,                0,                                   0,               0, 0,              "the label file's SHA-256, first 64 bits (set from the file)")
 /* clang-format on */
 
 typedef enum {
@@ -76,13 +86,15 @@ typedef enum {
     PF_FK_I32,    /* int32_t */
     PF_FK_U64,    /* uint64_t, any value */
     PF_FK_F64,    /* double, finite */
-    PF_FK_BOOL    /* int32_t 0 or 1 */
+    PF_FK_BOOL,   /* int32_t 0 or 1 */
+    PF_FK_STR     /* pf_config_str: text of fewer than PF_CONFIG_STR_LEN bytes */
 } pf_field_kind;
 
 typedef enum {
     PF_JOB_AXIS,     /* a list: the grid takes every value */
     PF_JOB_COUNT,    /* a count N: the grid takes 0 .. N-1 */
-    PF_JOB_SETTING   /* one value for the whole job */
+    PF_JOB_SETTING,  /* one value for the whole job */
+    PF_JOB_DERIVED   /* no key and no option: computed from other fields (config_derive) */
 } pf_job_role;
 
 enum {
@@ -128,18 +140,21 @@ extern const pf_field pf_config_fields[PF_NFIELDS];
 /* Looks a field up by its C name; NULL when there is none. */
 const pf_field *config_field_by_name(const char *name);
 
-/* A field's value, widened: integers, enums and bools as i, doubles as d, uint64 as u. */
+/* A field's value, widened: integers, enums and bools as i, doubles as d, uint64 as u, strings as
+ * s (config_get: a pointer into the configuration; config_set copies the text). */
 typedef union {
     int64_t i;
     double d;
     uint64_t u;
+    const char *s;
 } pf_field_value;
 
 pf_field_value config_get(const pf_config *cfg, int field);
 void config_set(pf_config *cfg, int field, pf_field_value v);
 
 /* The field's value as 64 bits for hashing and stream derivation: integers as their two's
- * complement, doubles by their bit pattern with -0 folded onto 0. */
+ * complement, doubles by their bit pattern with -0 folded onto 0, strings as a 64-bit hash of their
+ * text. */
 uint64_t config_field_bits(const pf_config *cfg, int field);
 
 /* Prints a field's value the way a user writes it ("mnist", "25", "0.001", "true"); doubles in the
@@ -147,22 +162,33 @@ uint64_t config_field_bits(const pf_config *cfg, int field);
 char *config_format_value(const pf_config *cfg, int field, char *out, size_t size);
 
 /* Parses text as a value of field (names for enums, whole numbers, decimal numbers, true/false or
- * 1/0 for bools). Does not check the range (config_validate does). 0, or -1 with why (a short
- * phrase, e.g. "expected a whole number"). */
+ * 1/0 for bools, any text shorter than PF_CONFIG_STR_LEN for strings: out->s then points into
+ * text). Does not check the range (config_validate does). 0, or -1 with why (a short phrase, e.g.
+ * "expected a whole number"). */
 int config_parse_value(int field, const char *text, pf_field_value *out, char *why, size_t whysize);
 
 /* Fills the seed recipe's defaults (the table's def column). */
 void config_defaults(pf_config *cfg);
 
 /* The one validator, used by the job-file loader, `poisonfarm train` and the trainer. Checks every
- * field against its range and the fields against each other and against the dataset's official
- * sizes (subset and validation items). Returns 0, or -1 with *field set to the offending field
- * (index) and why filled with what is wrong, without the field's name ("100.0001 is outside
- * [0, 100]", "1 item is too few for selection split (needs 2)"). */
+ * field against its range and the fields against each other (mode file needs a label file, a
+ * label file needs mode file, a label file's hash needs a label file, mode file poisons no
+ * validation labels) and against the dataset's official sizes (subset and validation items). No
+ * I/O: the label file itself is config_derive's to read. Returns 0, or -1 with *field set to the
+ * offending field (index) and why filled with what is wrong, without the field's name ("100.0001
+ * is outside [0, 100]", "1 item is too few for selection split (needs 2)"). */
 int config_validate(const pf_config *cfg, int *field, char *why, size_t whysize);
 
 /* config_validate as one pf_error (PF_ERR_USAGE): "percent: 100.0001 is outside [0, 100]". */
 int config_check(const pf_config *cfg, pf_error *err);
+
+/* Computes the PF_JOB_DERIVED fields from the others, for the job-file loader and `poisonfarm
+ * train`: with a label file, reads it (labelfile.h) for the dataset's classes, checks that it has a
+ * label for every training item the configuration may use (its subset; for subset 0 the dataset's
+ * official training set) and sets label_file_hash; without one, sets label_file_hash to 0. 0, or
+ * -1 with a one-line error naming the file (and line). The trainer reads the file again and
+ * refuses it when its hash differs (the file changed since). */
+int config_derive(pf_config *cfg, pf_error *err);
 
 /* A 64-bit hash of every field (doubles by their bit patterns, -0 folded onto 0). Stable across
  * runs and machines; a grid's fingerprint is built from it. */
@@ -177,7 +203,8 @@ uint64_t config_hash(const pf_config *cfg);
 uint64_t config_stream_paired(const pf_config *cfg);
 uint64_t config_stream_init(const pf_config *cfg);
 
-/* The first field in which a and b differ (bit for bit), or -1 when they are equal. */
+/* The first field in which a and b differ (bit for bit; strings by their text), or -1 when they
+ * are equal. */
 int config_diff(const pf_config *a, const pf_config *b);
 
 #endif

@@ -1,7 +1,8 @@
 /* grid.h -- job files (libconfig) and their expansion into a grid of configurations.
  *
  * A job file holds one key per configuration field (config.h's table: a list for a grid axis, a
- * count for `repeats`, one value for a setting) plus the run's own settings (threads, data_dir,
+ * count for `repeats`, one value for a setting; the derived fields have no key and are computed
+ * by config_derive, e.g. the label file's hash) plus the run's own settings (threads, data_dir,
  * output, description); see docs/job-files.md. Expansion order (and so the configuration ids, from
  * 0) is the table's: datasets, then modes, subsets, models, batch_sizes, selections,
  * poison_validation, repeats, and percents innermost, each axis in the order written. */
@@ -21,6 +22,8 @@ typedef struct {
     int n;
     pf_field_value *values;     /* (n), owned by the job */
     unsigned *lines;            /* (n) where each value was written, 0 = default */
+    char **strings;             /* (n) a string field's texts (values[i].s points here), owned by
+                                   the job; NULL for other kinds */
 } pf_axis;
 
 typedef struct {
@@ -44,7 +47,8 @@ typedef struct {
 
 /* Reads and validates a job file, then expands it. Unknown keys, wrong types, empty axes, percents
  * outside [0, 100], unknown names: -1 with err->msg "FILE:LINE: what is wrong" (PF_ERR_USAGE), or
- * "FILE: cannot read: why". On success the job owns its memory until grid_free; on failure *job is
+ * "FILE: cannot read: why". A label file (label_file) is read and checked for every configuration
+ * (config_derive; its errors name the job file's line and the label file's). On success the job owns its memory until grid_free; on failure *job is
  * left zeroed (nothing to free; grid_free is harmless). Prints nothing. */
 int grid_load(pf_job *job, const char *path, pf_error *err);
 

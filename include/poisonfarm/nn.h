@@ -1,6 +1,6 @@
 /* nn.h -- the CNN: the seed's model (and a wider variant) on OpenBLAS, forward, backward, Adam.
  *
- * seed model (seed/RECIPE.md): conv3x3 32 valid relu -> conv 32 -> maxpool2 -> conv 32 -> conv 32
+ * seed model (docs/recipe.md): conv3x3 32 valid relu -> conv 32 -> maxpool2 -> conv 32 -> conv 32
  * -> maxpool2 -> conv 32 -> conv 32 (same padding) -> flatten -> dense 128 relu -> dense 128 relu
  * -> dense K softmax. wide: 64 filters per conv, dense 256. Glorot-uniform kernels, zero biases.
  *
@@ -79,6 +79,12 @@ double model_train_batch(pf_model *m, const pf_batch *b, int64_t *correct);
 /* Forward pass only. Returns the sum of per-item losses against b->labels (labels may be NULL:
  * returns 0); pred[j] (if not NULL) = argmax class of item j of the batch. n <= max_batch. */
 double model_eval_batch(pf_model *m, const pf_batch *b, int32_t *pred);
+
+/* The same, and logp[j] (if not NULL; then b->labels must not be NULL) = the log-probability the
+ * model gives item j's label, log softmax(logits)[label], in double: exactly minus that item's
+ * share of the returned loss. Item by item, so bit-identical for any thread count and batch
+ * split; nothing is allocated. */
+double model_eval_batch_logp(pf_model *m, const pf_batch *b, int32_t *pred, double *logp);
 
 /* Adam with Keras' semantics: t += 1; alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t);
  * m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2); p -= alpha * m / (sqrt(v) + epsilon). */

@@ -118,4 +118,9 @@ void nn_dense_dweight(float *dwgt, const float *x, const float *dout, int n, int
 double nn_softmax_xent(float *dlogits, const float *logits, const uint8_t *labels, int n, int k,
                        float scale, int32_t *pred, int64_t *correct);
 
+/* logp[i] = log softmax(logits_i)[labels[i]] for logits (n, K), in double with the log-sum-exp
+ * around the row's maximum, exactly as nn_softmax_xent computes item i's loss (logp = -loss_i).
+ * labels[i] must be < K. */
+void nn_label_logprob(const float *logits, const uint8_t *labels, int n, int k, double *logp);
+
 #endif

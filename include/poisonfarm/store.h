@@ -1,12 +1,14 @@
 /* store.h -- the results file: one parallel HDF5 file (MPI-IO) shared by every rank.
  *
- * Layout (README "Results file"): /configs and /results compound tables (one row per
+ * Layout (docs/results-format.md): /configs and /results compound tables (one row per
  * configuration, enums for names), /history/{train_loss,train_acc,val_loss,val_acc,lr,
- * epoch_seconds} [configs x max_epochs], /confusion [configs x Kmax x Kmax] int32, /runs log, root
- * attributes (provenance, job text, fingerprint, file id). Everything is created collectively at
+ * epoch_seconds} [configs x max_epochs], /confusion and /transitions [configs x Kmax x Kmax]
+ * int32, /suspects [configs x PF_SUSPECTS] compound, /ranks (the host of every rank of every run,
+ * appended when a run starts), /runs log (a row per run that ended cleanly), root attributes
+ * (provenance, job text, fingerprint, file id). Everything is created collectively at
  * start, contiguous, allocated early with explicit fill values, and flushed once; during the run a
  * rank writes only raw rows of its own configurations with independent I/O, the status last, so the
- * file stays readable and resumable after kill -9 (HPC-NOTES.md). HDF5's automatic error printing
+ * file stays readable and resumable after kill -9 (docs/design.md). HDF5's automatic error printing
  * is off: calls that cannot fail because of the user go through PF_H5_CHECK; the user-facing
  * checks (store_inspect) report one-line errors instead. */
 #ifndef POISONFARM_STORE_H
@@ -49,7 +51,13 @@ typedef struct {
     double best_val_acc, final_val_acc, heldout_acc, poisoned_val_acc;   /* fractions / NaN */
     int32_t best_epoch, epochs;                                          /* -1 when n/a */
     int64_t n_poisoned, n_val_poisoned;
+    double noise_rate;                                                   /* n_poisoned / n_train */
     double learned_poison, learned_true;
+    /* Detection at the best epoch (train.h, detect.h): NaN when nothing was poisoned or the run
+     * has no best epoch; detect_flagged -1 when not measured. */
+    double detect_auroc, detect_precision, detect_recall;
+    double detect_top1, detect_top5, detect_top10;
+    int64_t detect_flagged;
     double train_seconds;
     int32_t rank;
     char host[PF_HOST_LEN];
@@ -64,17 +72,25 @@ typedef struct {
     const char *job_path;
     uint64_t fingerprint;         /* grid_fingerprint */
     const char *data_checksums;   /* "cifar10/test_batch.bin md5 ...\n..." */
-    const char *hostnames;        /* comma-separated */
     int32_t ranks;
     int epochs_capped;
     const char *file_id;          /* random hex id keying the checkpoint directory */
 } pf_store_meta;
 
+/* One /ranks row, appended for every rank when a run starts (store_begin_run). */
+typedef struct {
+    int32_t run;                  /* the run's number: 0 for the run that created the file, then 1, 2... */
+    int32_t rank;
+    char host[PF_HOST_LEN];       /* the rank's host name (gethostname) */
+} pf_store_rank;
+
 /* One /runs row, appended collectively at the clean end of each run. */
 typedef struct {
     double start, end;            /* Unix time, seconds */
+    int32_t run;                  /* its number in /ranks (a run killed before its end has /ranks
+                                     rows and no /runs row) */
     int32_t ranks, threads;
-    char hosts[256];
+    int32_t nhosts;               /* distinct hosts among its ranks (which ones: /ranks) */
     int64_t configs_done;         /* configurations finished in this run */
     double efficiency;            /* sum of configuration seconds / (cores x wall) */
     char ended[32];               /* "complete", "stopped", "failed" */
@@ -112,13 +128,19 @@ pf_store *store_open(MPI_Comm comm, const char *path);
 int64_t store_nconfigs(const pf_store *s);
 int32_t store_max_epochs(const pf_store *s);
 
+/* Collective, once per run, right after store_create or store_open and before any row is written:
+ * appends one /ranks row per rank of the file's communicator, rank r's host being the string at
+ * hosts + r * PF_HOST_LEN (hosts is read on rank 0 only; the others may pass NULL), flushes, and
+ * returns the run's number (the same on every rank). */
+int32_t store_begin_run(pf_store *s, const char *hosts);
+
 /* Any rank: reads the /configs table (n rows) / the status column of /results. */
 void store_read_configs(pf_store *s, pf_store_config *out);
 void store_read_status(pf_store *s, pf_status *out);
 
 /* Independent, any rank, only for configurations it owns: marks a row running (rank, host), or
- * writes a finished configuration (its /results row, history rows and confusion matrix; the status
- * is written last). */
+ * writes a finished configuration (its /results row, history rows, confusion and transition
+ * matrices and suspects from res, which may be NULL: fill values; the status is written last). */
 void store_write_running(pf_store *s, int64_t id, int32_t rank, const char *host);
 void store_write_result(pf_store *s, int64_t id, const pf_store_row *row, const pf_result *res);
 /* Resets a row to pending (a failed one retried, or a running one being resumed). */
@@ -139,12 +161,16 @@ typedef struct {
     double *history[6];           /* train_loss, train_acc, val_loss, val_acc, lr, epoch_seconds:
                                      n * max_epochs each, NaN past the last epoch */
     int32_t *confusion;           /* n * kmax * kmax */
+    int32_t *transitions;         /* n * kmax * kmax: true -> trained label counts */
+    pf_suspect *suspects;         /* n * PF_SUSPECTS, item -1 for no entry */
     char *job_text;               /* root attribute */
     uint64_t fingerprint;
     char file_id[40];
     int epochs_capped;
     int64_t nruns;
     pf_store_run *runs;
+    int64_t nrank_rows;
+    pf_store_rank *rank_rows;     /* /ranks: every rank of every run that started */
 } pf_results;
 
 extern const char *const store_history_names[6];

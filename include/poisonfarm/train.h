@@ -18,6 +18,7 @@
 #include "poisonfarm/common.h"
 #include "poisonfarm/config.h"
 #include "poisonfarm/data.h"
+#include "poisonfarm/detect.h"
 #include "poisonfarm/nn.h"
 #include "poisonfarm/poison.h"
 
@@ -49,11 +50,21 @@ typedef struct {
                                    best_epoch; else NaN */
     int32_t n_train;            /* training items actually used */
     int32_t n_val;              /* validation items the selection watched */
-    int64_t n_poisoned;         /* training labels changed */
+    int64_t n_poisoned;         /* training labels changed (poisoned items: given label != true) */
     int64_t n_val_poisoned;     /* validation labels changed (poison_validation) */
+    double noise_rate;          /* realised: n_poisoned / n_train */
     double learned_poison;      /* on poisoned training items, at best epoch: fraction predicted as
                                    their poisoned label (NaN when none are poisoned) */
     double learned_true;        /* ... and as their true label */
+    /* Detection at the best epoch (detect.h), from one forward pass over every training item:
+     * score = log-probability of the item's given label, flag = the prediction differs from the
+     * given label. Measures NaN when no item is poisoned (the counts and the suspects are there
+     * for every finished run with a best epoch). */
+    pf_detect detect;
+    pf_suspect suspects[PF_SUSPECTS]; /* the most suspicious training items, most first; item -1
+                                         past the end */
+    int32_t *transitions;       /* (k, k): rows true class, columns the label trained with: the
+                                   realised noise of the training labels */
     double train_seconds;       /* wall time of the completed epochs, accumulated across resumes */
     int k;                      /* classes */
     /* History, max_epochs entries each, NaN past the last completed epoch. Owned by the trainer. */
@@ -76,8 +87,11 @@ typedef struct {
     volatile sig_atomic_t *stop_flag;
 } pf_train_hooks;
 
-/* Prepares a run: checks the subset against ds (user error -> -1 with err), poisons copies of the
- * labels, builds and initialises the model. ds must outlive the trainer. threads >= 1. */
+/* Prepares a run: checks the subset against ds (user error -> NULL with err), reads the label file
+ * of mode file and checks it is the one the configuration recorded (label_file_hash: the same
+ * content) with a label for each training item used and none out of range (-> NULL with err
+ * naming the file and line), poisons copies of the labels, builds and initialises the model. ds
+ * must outlive the trainer. threads >= 1. */
 pf_trainer *trainer_create(const pf_config *cfg, const pf_dataset *ds, int threads, pf_error *err);
 void trainer_free(pf_trainer *t);
 
@@ -92,8 +106,8 @@ int trainer_run(pf_trainer *t, const pf_train_hooks *hooks);
 /* 1 when training has ended. */
 int trainer_finished(const pf_trainer *t);
 
-/* The results so far. Once finished, includes the learned-poison fractions and the confusion
- * matrix of the best epoch. The pointer stays valid until trainer_free. */
+/* The results so far. Once finished, includes the learned-poison fractions, the detection measures
+ * and the confusion matrix of the best epoch. The pointer stays valid until trainer_free. */
 const pf_result *trainer_result(const pf_trainer *t);
 const pf_config *trainer_config(const pf_trainer *t);
 size_t trainer_param_count(const pf_trainer *t);

@@ -116,6 +116,26 @@ static const bad_case bad_cases[] = {
      "unknown mode 'uniform'"},
     {BASE "models = [\"resnet\"];\n", "bad.cfg:5: ", "unknown model 'resnet'"},
     {BASE "selections = [\"train\"];\n", "bad.cfg:5: ", "unknown selection 'train'"},
+    /* the label file and mode file */
+    {BASE "label_file = \"labels.txt\";\n", "bad.cfg:5: ",
+     "'label_file': only mode file reads a label file, and this configuration's mode is random (a job with a "
+     "label file has modes = [\"file\"])"},
+    {"datasets = [\"mnist\"];\nmodes = [\"file\"];\nsubsets = [0];\npercents = [0];\n", "bad.cfg:2: ",
+     "'modes': file needs a label file (label_file = \"PATH\""},
+    {BASE "label_file = 5;\n", "bad.cfg:5: ", "'label_file' takes text in quotes"},
+    {BASE "label_file = [\"a\"];\n", "bad.cfg:5: ", "'label_file' takes one value"},
+    {BASE "label_file_hash = 5;\n", "bad.cfg:5: ", "unknown key 'label_file_hash'"},
+    {"datasets = [\"mnist\"];\nmodes = [\"file\"];\nsubsets = [10];\npercents = [0];\n"
+     "poison_validation = [true];\nlabel_file = \"x\";\n",
+     "bad.cfg:5: ", "'poison_validation': true does not go with mode file"},
+    {"datasets = [\"mnist\"];\nmodes = [\"file\"];\nsubsets = [10];\npercents = [0];\n"
+     "label_file = \"/nonexistent/labels.txt\";\n",
+     "bad.cfg:5: ", "'label_file' (for mnist, subset 10): /nonexistent/labels.txt: cannot read the label file"},
+    {BASE "label_file = \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012345678901234567890123456789012345678901234567890123456789\";\n",
+     "bad.cfg:5: ", "is longer than 255 characters"},
 };
 
 static void bad_jobs_name_file_and_line(void **state)
@@ -386,7 +406,7 @@ static int scratch_enter(void **state)
 static int scratch_leave(void **state)
 {
     scratch *s = *state;
-    const char *files[] = {"here.cfg", "jobs/there.cfg", "nul.cfg", "bad.cfg"};
+    const char *files[] = {"here.cfg", "jobs/there.cfg", "nul.cfg", "bad.cfg", "labels.txt"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) remove(files[i]);
     rmdir("jobs");
     int rc = chdir(s->cwd);
@@ -440,6 +460,49 @@ static void find_and_read_job_files(void **state)
     write_file("bad.cfg", BASE "\nmax_epochs = 0;\n");
     assert_int_equal(grid_load(&job, "bad.cfg", &err), -1);
     assert_non_null(strstr(err.msg, "bad.cfg:6: 'max_epochs': 0 is outside"));
+
+    /* A job with a label file: every configuration records the file's hash (the first 64 bits of
+     * its SHA-256: `printf '# 12\n1\n...' | sha256sum` starts 2bd3...); its errors name the job's
+     * line and the label file's. */
+    const char *job_text = "datasets = [\"mnist\"];\nmodes = [\"file\"];\nsubsets = [10, 12];\n"
+                           "percents = [0, 50];\nlabel_file = \"labels.txt\";\n";
+    write_file("labels.txt", "# 12\n1\n2\n3\n4\n5\n6\n7\n8\n9\n0\n1\n2\n");
+    write_file("here.cfg", job_text);
+    assert_int_equal(grid_load(&job, "here.cfg", &err), 0);
+    assert_int_equal(job.nconfigs, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(job.configs[i].label_file, "labels.txt");
+        assert_true(job.configs[i].label_file_hash == job.configs[0].label_file_hash);
+        assert_int_equal(job.configs[i].mode, PF_MODE_FILE);
+    }
+    FILE *sh = popen("sha256sum labels.txt", "r");
+    char hex[80] = "";
+    assert_non_null(sh);
+    assert_non_null(fgets(hex, sizeof hex, sh));
+    pclose(sh);
+    char mine[17];
+    snprintf(mine, sizeof mine, "%016llx", (unsigned long long)job.configs[0].label_file_hash);
+    assert_int_equal(strncmp(hex, mine, 16), 0);
+    uint64_t fp = grid_fingerprint(&job);
+    grid_free(&job);
+    /* Other content, same path: another grid. */
+    write_file("labels.txt", "# 12\n1\n2\n3\n4\n5\n6\n7\n8\n9\n0\n1\n3\n");
+    assert_int_equal(grid_load(&job, "here.cfg", &err), 0);
+    assert_true(grid_fingerprint(&job) != fp);
+    grid_free(&job);
+    /* Too short for subset 20, a label beyond MNIST's classes. */
+    write_file("here.cfg", "datasets = [\"mnist\"];\nmodes = [\"file\"];\nsubsets = [10, 20];\n"
+                           "percents = [0];\n\nlabel_file = \"labels.txt\";\n");
+    assert_int_equal(grid_load(&job, "here.cfg", &err), -1);
+    assert_string_equal(err.msg, "here.cfg:6: 'label_file' (for mnist, subset 20): labels.txt:14: the file ends "
+                                 "after 12 labels, but 20 training items are used (one label per training "
+                                 "item, in the training set's order)");
+    write_file("labels.txt", "1\n2\n42\n");
+    write_file("here.cfg", "datasets = [\"mnist\"];\nmodes = [\"file\"];\nsubsets = [3];\n"
+                           "percents = [0];\nlabel_file = \"labels.txt\";\n");
+    assert_int_equal(grid_load(&job, "here.cfg", &err), -1);
+    assert_non_null(strstr(err.msg, "here.cfg:5: 'label_file' (for mnist, subset 3): labels.txt:3: label 42 is "
+                                    "outside 0..9 (10 classes)"));
 }
 
 static void shipped_jobs_parse(void **state)

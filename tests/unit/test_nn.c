@@ -761,6 +761,74 @@ static void threads_give_identical_results(void **state)
     model_free(m);
 }
 
+
+/* The log-probability of the given label: by hand, minus the item's loss, the same for any
+ * thread count, and the same predictions as model_eval_batch. */
+static void eval_logp_is_minus_the_loss(void **state)
+{
+    (void)state;
+    /* logits (0, ln 3): p = (1/4, 3/4). */
+    float z2[4] = {0.0f, (float)log(3.0), 0.0f, (float)log(3.0)};
+    uint8_t l2[2] = {1, 0};
+    double lp2[2];
+    nn_label_logprob(z2, l2, 2, 2, lp2);
+    assert_true(fabs(lp2[0] - log(0.75)) < 1e-7);
+    assert_true(fabs(lp2[1] - log(0.25)) < 1e-7);
+    /* Huge logits stay finite. */
+    float zbig[3] = {1000.0f, 0.0f, -1000.0f};
+    uint8_t l0 = 2;
+    double lbig;
+    nn_label_logprob(zbig, &l0, 1, 3, &lbig);
+    assert_true(fabs(lbig + 2000.0) < 1e-3);
+    /* Exactly minus the loss nn_softmax_xent gives each item. */
+    pf_rng r;
+    rng_seed(&r, 43);
+    enum { N = 6, K = 7 };
+    float z[N * K];
+    uint8_t lab[N] = {0, 6, 3, 3, 1, 2};
+    fill_uniform(&r, z, N * K, -4, 4);
+    double lp[N];
+    nn_label_logprob(z, lab, N, K, lp);
+    for (int i = 0; i < N; i++)
+        assert_true(lp[i] == -nn_softmax_xent(NULL, z + i * K, lab + i, 1, K, 0.0f, NULL, NULL));
+
+    /* The whole model: 21 shuffled CIFAR-shaped items. */
+    enum { M = 21, MAXB = 24 };
+    static uint8_t img[M * 3 * 32 * 32];
+    uint8_t ml[M];
+    random_images(&r, img, ml, M, 3 * 32 * 32, 10);
+    pf_model *m = model_create(PF_MODEL_SEED, 3, 32, 32, 10, MAXB);
+    model_init(m, 19);
+    int32_t idx[M];
+    for (int i = 0; i < M; i++) idx[i] = (i * 5) % M;
+    pf_batch b = {.images = img, .labels = ml, .index = idx, .first = 0, .n = M};
+    int32_t p0[M], p1[M], p2[M];
+    double a1[M], a2[M];
+    model_set_threads(m, 1);
+    double e0 = model_eval_batch(m, &b, p0);
+    double e1 = model_eval_batch_logp(m, &b, p1, a1);
+    model_set_threads(m, 2);
+    double e2 = model_eval_batch_logp(m, &b, p2, a2);
+    assert_true(e0 == e1 && e1 == e2);
+    assert_memory_equal(p0, p1, sizeof p0);
+    assert_memory_equal(p1, p2, sizeof p1);
+    assert_memory_equal(a1, a2, sizeof a1);
+    double sum = 0.0;
+    for (int j = 0; j < M; j++) {
+        assert_true(a1[j] <= 0.0 && isfinite(a1[j]));
+        /* The predicted class has the highest probability: at least 1/K when it is the label. */
+        if (p1[j] == ml[idx[j]]) assert_true(a1[j] >= log(0.1) - 1e-12);
+        sum -= a1[j];
+    }
+    assert_true(fabs(sum - e1) <= 1e-12 * fabs(e1));
+    /* Without labels: predictions only (a NULL logp is allowed). */
+    pf_batch nolab = b;
+    nolab.labels = NULL;
+    assert_true(model_eval_batch_logp(m, &nolab, p2, NULL) == 0.0);
+    assert_memory_equal(p0, p2, sizeof p0);
+    model_free(m);
+}
+
 static void small_and_partial_batches(void **state)
 {
     (void)state;
@@ -849,6 +917,7 @@ int main(void)
         cmocka_unit_test(init_is_glorot_and_seeded),
         cmocka_unit_test(adam_matches_hand_computation),
         cmocka_unit_test(threads_give_identical_results),
+        cmocka_unit_test(eval_logp_is_minus_the_loss),
         cmocka_unit_test(small_and_partial_batches),
         cmocka_unit_test(profile_accumulates),
     };

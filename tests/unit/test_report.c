@@ -28,6 +28,9 @@ static pf_results *res_new(int64_t cap)
     r->max_epochs = MAXEP;
     r->kmax = 100;
     r->confusion = calloc((size_t)cap * 100 * 100, sizeof *r->confusion);
+    r->transitions = calloc((size_t)cap * 100 * 100, sizeof *r->transitions);
+    r->suspects = calloc((size_t)cap * PF_SUSPECTS, sizeof *r->suspects);
+    for (int64_t i = 0; i < cap * PF_SUSPECTS; i++) r->suspects[i].item = -1;
     r->configs = calloc((size_t)cap, sizeof *r->configs);
     r->rows = calloc((size_t)cap, sizeof *r->rows);
     for (int h = 0; h < 6; h++) {
@@ -42,6 +45,8 @@ static void res_free(pf_results *r)
     free(r->configs);
     free(r->rows);
     free(r->confusion);
+    free(r->transitions);
+    free(r->suspects);
     for (int h = 0; h < 6; h++) free(r->history[h]);
     free(r);
 }
@@ -72,6 +77,15 @@ static int64_t add(pf_results *r, pf_dataset_id d, pf_mode m, int32_t subset, do
     w->n_poisoned = (int64_t)llround(c->n_train * pct / 100.0);
     w->learned_poison = pct > 0 ? 0.1 + pct / 1000.0 : NAN;
     w->learned_true = pct > 0 ? 0.8 : NAN;
+    /* Detection: AUROC falls from 0.95 as the poison grows; none on a clean set. */
+    w->noise_rate = (double)w->n_poisoned / (double)c->n_train;
+    w->detect_auroc = pct > 0 ? 0.95 - pct / 500.0 : NAN;
+    w->detect_precision = pct > 0 ? 0.75 : NAN;
+    w->detect_recall = pct > 0 ? 0.5 : NAN;
+    w->detect_top1 = pct > 0 ? 1.0 : NAN;
+    w->detect_top5 = pct > 0 ? 0.9 : NAN;
+    w->detect_top10 = pct > 0 ? 0.8 : NAN;
+    w->detect_flagged = 7;
     w->train_seconds = 12.25 + (double)i;
     w->rank = 0;
     /* Predictions spread over the classes: no collapse unless a test makes one. */
@@ -207,18 +221,20 @@ static void csv_rows_match_the_results(void **state)
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
     char *hdr[64];
     int nh = split(line, hdr, 64);
-    assert_int_equal(nh, 29);
+    assert_int_equal(nh, 37);
     int c_id = column(hdr, nh, "id"), c_ds = column(hdr, nh, "dataset"),
         c_mode = column(hdr, nh, "mode"), c_pct = column(hdr, nh, "percent"),
         c_best = column(hdr, nh, "best_val_acc"), c_held = column(hdr, nh, "heldout_acc"),
         c_acc = column(hdr, nh, "accuracy"), c_status = column(hdr, nh, "status"),
         c_sec = column(hdr, nh, "train_seconds"), c_lp = column(hdr, nh, "learned_poison"),
         c_np = column(hdr, nh, "n_poisoned"), c_sel = column(hdr, nh, "selection"),
-        c_ntr = column(hdr, nh, "n_train");
+        c_ntr = column(hdr, nh, "n_train"), c_auc = column(hdr, nh, "detect_auroc"),
+        c_noise = column(hdr, nh, "noise_rate"), c_t10 = column(hdr, nh, "detect_top10"),
+        c_flag = column(hdr, nh, "detect_flagged");
     int64_t rows = 0;
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[64];
-        assert_int_equal(split(line, f, 64), 29);
+        assert_int_equal(split(line, f, 64), 37);
         int64_t i = strtoll(f[c_id], NULL, 10);
         assert_int_equal(i, rows);
         const pf_store_config *c = &r->configs[i];
@@ -236,6 +252,13 @@ static void csv_rows_match_the_results(void **state)
             assert_string_equal(f[c_lp], "");
         else
             assert_true(field_double(f[c_lp]) == w->learned_poison);
+        if (isnan(w->detect_auroc))
+            assert_string_equal(f[c_auc], "");
+        else
+            assert_true(field_double(f[c_auc]) == w->detect_auroc);
+        assert_true(field_double(f[c_noise]) == w->noise_rate);
+        assert_true(isnan(w->detect_top10) ? f[c_t10][0] == '\0' : field_double(f[c_t10]) == w->detect_top10);
+        assert_int_equal(strtoll(f[c_flag], NULL, 10), w->detect_flagged);
         if (c->cfg.selection == PF_SEL_SPLIT) {
             assert_true(field_double(f[c_held]) == 0.8876543210987654);
             assert_true(field_double(f[c_acc]) == 0.8876543210987654);
@@ -358,7 +381,7 @@ static void repeats_median_and_collapsed(void **state)
     free(gp);
     char *csv = slurp(dir, "results.csv");
     assert_non_null(csv);
-    assert_non_null(strstr(csv, ",0.098,0,1,0.955\n"));
+    assert_non_null(strstr(csv, ",0.098,0,1,0.955,"));
     free(csv);
     tmpdir_free(dir);
     res_free(r);
@@ -422,7 +445,7 @@ static uint32_t be32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void check_png(const char *dir, const char *file)
+static void check_png_width(const char *dir, const char *file, uint32_t width)
 {
     char path[8600];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -434,9 +457,11 @@ static void check_png(const char *dir, const char *file)
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     assert_memory_equal(b, sig, 8);
     assert_memory_equal(b + 12, "IHDR", 4);
-    assert_int_equal(be32(b + 16), 1000); /* width */
+    assert_int_equal(be32(b + 16), width);
     assert_int_equal(be32(b + 20), 620);  /* height */
 }
+
+static void check_png(const char *dir, const char *file) { check_png_width(dir, file, 1000); }
 
 static void check_svg(const char *dir, const char *file)
 {
@@ -475,6 +500,9 @@ static void figures_are_valid_images(void **state)
         check_png(nested, png);
         check_svg(nested, svg);
     }
+    /* Detection next to accuracy: one picture of two panels. */
+    check_png_width(nested, "detection_full.png", 1600);
+    check_svg(nested, "detection_full.svg");
     /* Batch 32 is not in the main figure (baseline 256): the 0 % point is 0.99, not 0.97. */
     char *dat = slurp(nested, "accuracy_full.dat");
     assert_non_null(strstr(dat, "# mnist random\n# percent median min max repeats collapsed\n0 0.99 0.99 0.99 1 0\n"));
@@ -482,6 +510,94 @@ static void figures_are_valid_images(void **state)
     char *md = slurp(nested, "summary.md");
     assert_non_null(strstr(md, "![accuracy_full](accuracy_full.png)"));
     free(md);
+    tmpdir_free(dir);
+    res_free(r);
+}
+
+
+/* Could the poisoned items have been found: the summary's table (medians, realised noise, "-" for
+ * what a point lacks), the detection figure's data and script, transitions.csv and suspects.csv. */
+static void detection_tables_and_figure(void **state)
+{
+    (void)state;
+    setenv("POISONFARM_GNUPLOT", "/nonexistent/gnuplot", 1);
+    pf_results *r = res_new(32);
+    const double lv[3] = {0, 20, 40};
+    for (int j = 0; j < 3; j++) {
+        add(r, PF_DS_MNIST, PF_MODE_PAIRFLIP, 1000, lv[j], 0.9 - lv[j] / 200.0);
+        int64_t i = add(r, PF_DS_MNIST, PF_MODE_ASYMMETRIC, 1000, lv[j], 0.9 - lv[j] / 400.0);
+        /* asymmetric changes half of the chosen labels here */
+        r->rows[i].noise_rate = lv[j] / 200.0;
+    }
+    /* Two repeats of pairflip at 40 %: AUROC 0.87 (from add) and 0.67: the median is 0.77. */
+    int64_t rep = add(r, PF_DS_MNIST, PF_MODE_PAIRFLIP, 1000, 40, 0.7);
+    r->configs[rep].cfg.repeat = 1;
+    r->rows[rep].detect_auroc = 0.67;
+    /* A failed configuration lists nothing. */
+    int64_t bad = add(r, PF_DS_MNIST, PF_MODE_PAIRFLIP, 1000, 60, 0.5);
+    r->rows[bad].status = PF_STATUS_FAILED;
+    /* Suspects of configuration 4 (pairflip 40 %): two listed items. */
+    r->suspects[4 * PF_SUSPECTS + 0] = (pf_suspect){917, 3, 2, 2, -6.5};
+    r->suspects[4 * PF_SUSPECTS + 1] = (pf_suspect){12, 7, 7, 1, -1.25};
+    r->suspects[bad * PF_SUSPECTS + 0] = (pf_suspect){5, 1, 1, 1, -1};
+    /* Transitions of configuration 2 (pairflip 20 %) */
+    r->transitions[(2 * 100 + 3) * 100 + 4] = 17;
+    r->transitions[(2 * 100 + 3) * 100 + 3] = 80;
+    char *dir = tmpdir_new();
+    assert_int_equal(write_quiet(r, dir), 0);
+
+    char *md = slurp(dir, "summary.md");
+    assert_non_null(md);
+    assert_non_null(strstr(md, "## Finding the poisoned items"));
+    assert_non_null(strstr(md, "### First 1000 training items\n\n| dataset | mode | level | noise | accuracy | AUROC |"));
+    /* level, noise, accuracy, AUROC, precision, recall, top 1/5/10 % (from add) */
+    assert_non_null(strstr(md, "| mnist | pairflip | 20 % | 20.0 % | 80.0 % | 0.910 | 75.0 % | 50.0 % | 100.0 % | "
+                               "90.0 % | 80.0 % |"));
+    assert_non_null(strstr(md, "| mnist | pairflip | 40 % | 40.0 % | 70.0 % | 0.770 |"));
+    assert_non_null(strstr(md, "| mnist | asymmetric | 40 % | 20.0 % | 80.0 % | 0.870 |"));
+    /* No row at 0 % (nothing to find), none for the failed 60 %. */
+    assert_null(strstr(md, "| pairflip | 0 % |"));
+    assert_null(strstr(md, "| asymmetric | 0 % |"));
+    assert_null(strstr(md, "| pairflip | 60 % |"));
+    free(md);
+
+    char *dat = slurp(dir, "detection_1000.dat");
+    assert_non_null(dat);
+    /* The accuracy blocks, then the AUROC ones (no point at 0 %). */
+    assert_non_null(strstr(dat, "# mnist pairflip\n# percent median min max repeats collapsed\n0 0.9 0.9 0.9 1 0\n"));
+    assert_non_null(strstr(dat, "# mnist pairflip\n# percent median min max repeats collapsed\n20 0.91 0.91 0.91 1 0\n"
+                                "40 0.77 0.67 0.87 2 0\n"));
+    free(dat);
+    char *gp = slurp(dir, "detection_1000.gp");
+    assert_non_null(gp);
+    assert_non_null(strstr(gp, "set multiplot layout 1,2"));
+    assert_non_null(strstr(gp, "set yrange [0:1]"));
+    assert_non_null(strstr(gp, "chance (0.5)"));
+    assert_non_null(strstr(gp, "set output \"detection_1000.svg\""));
+    free(gp);
+
+    char *csv = slurp(dir, "suspects.csv");
+    assert_non_null(csv);
+    /* id, rank, item, given, true, predicted, probability (exp of the log: compared loosely), its
+     * log (exact), poisoned (given != true). */
+    char *save = NULL, *line = strtok_r(csv, "\n", &save);
+    assert_string_equal(line, "id,rank,item,given_label,true_label,predicted,prob_given,log_prob_given,poisoned");
+    const char *want[2] = {"4,1,917,3,2,2,", "4,2,12,7,7,1,"};
+    const char *tail[2] = {",-6.5,1", ",-1.25,0"};
+    const double prob[2] = {exp(-6.5), exp(-1.25)};
+    for (int j = 0; j < 2; j++) {
+        line = strtok_r(NULL, "\n", &save);
+        assert_non_null(line);
+        assert_int_equal(strncmp(line, want[j], strlen(want[j])), 0);
+        assert_true(fabs(strtod(line + strlen(want[j]), NULL) - prob[j]) < 1e-15);
+        assert_string_equal(line + strlen(line) - strlen(tail[j]), tail[j]);
+    }
+    assert_null(strtok_r(NULL, "\n", &save));
+    free(csv);
+    csv = slurp(dir, "transitions.csv");
+    assert_non_null(csv);
+    assert_string_equal(csv, "id,true_label,given_label,count\n2,3,3,80\n2,3,4,17\n");
+    free(csv);
     tmpdir_free(dir);
     res_free(r);
 }
@@ -514,6 +630,7 @@ int main(void)
         cmocka_unit_test(partial_results_use_the_done_ones),
         cmocka_unit_test(without_gnuplot_scripts_but_no_pictures),
         cmocka_unit_test(figures_are_valid_images),
+        cmocka_unit_test(detection_tables_and_figure),
         cmocka_unit_test(unwritable_directory_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
  *
  * Without arguments: cmocka tests, MPI initialised as a singleton (no mpirun needed): a full
  * create / write / load round trip, enum names in h5dump, store_inspect on every kind of bad file,
- * the /runs log, and the lock. With an argument it is the MPI driver of tests/integ/store_mpi.sh:
+ * the /runs log, the /ranks table, and the lock. With an argument it is the MPI driver of tests/integ/store_mpi.sh:
  *   --mpi-write FILE N     (under mpirun) every rank writes its own rows, then rank 0 checks them
  *   --mpi-endless FILE N   (under mpirun) rewrites its rows round after round until killed (60 s max)
  *   --verify FILE N        (serial) every "done" row must be complete and consistent
@@ -41,6 +41,7 @@
 typedef struct {
     double h[6][T_MAXEP];
     int32_t conf[T_KMAX * T_KMAX];
+    int32_t trans[T_KMAX * T_KMAX];
     pf_result res;
 } fixture_result;
 
@@ -79,8 +80,16 @@ static void make_result(const pf_store_config *c, int round, pf_store_row *row, 
     row->epochs = epochs;
     row->n_poisoned = id * 7 + round;
     row->n_val_poisoned = c->cfg.poison_validation ? id : -1;
+    row->noise_rate = val(id, round, 7);
     row->learned_poison = val(id, round, 5);
     row->learned_true = val(id, round, 6);
+    row->detect_auroc = val(id, round, 8);
+    row->detect_precision = (id + round) % 2 ? val(id, round, 9) : NAN;
+    row->detect_recall = val(id, round, 0);
+    row->detect_top1 = val(id, round, 11);
+    row->detect_top5 = val(id, round, 12);
+    row->detect_top10 = val(id, round, 13);
+    row->detect_flagged = id * 3 + round;
     row->train_seconds = round;                    /* how --verify knows the round */
     row->rank = (int32_t)(id % 3);
     snprintf(row->host, sizeof row->host, "host-%d", (int)id);
@@ -93,7 +102,15 @@ static void make_result(const pf_store_config *c, int round, pf_store_row *row, 
         for (int e = 0; e < c->cfg.max_epochs; e++) f->h[k][e] = e < epochs ? val(id, round, 10 * k + e) : NAN;
     }
     for (int i = 0; i < c->k; i++)
-        for (int j = 0; j < c->k; j++) f->conf[i * c->k + j] = (int32_t)(id + round + i * 3 + j);
+        for (int j = 0; j < c->k; j++) {
+            f->conf[i * c->k + j] = (int32_t)(id + round + i * 3 + j);
+            f->trans[i * c->k + j] = (int32_t)(id * 5 + round + i * 7 + j * 2);
+        }
+    detect_suspects_clear(f->res.suspects, PF_SUSPECTS);
+    for (int j = 0; j < PF_SUSPECTS - (int)id; j++)   /* row id lists 100 - id items */
+        f->res.suspects[j] = (pf_suspect){(int32_t)(id * 1000 + j), j % c->k, (j + 1) % c->k, (j + 2) % c->k,
+                                           -val(id, round, j)};
+    f->res.transitions = f->trans;
     f->res.k = c->k;
     f->res.epochs = epochs;
     f->res.train_loss = h[0];
@@ -128,6 +145,12 @@ static const char *check_done_row(const pf_results *r, int64_t id, int round)
     if (!same_double(got->learned_poison, want.learned_poison)
         || !same_double(got->learned_true, want.learned_true))
         return "learned fractions";
+    if (!same_double(got->noise_rate, want.noise_rate)) return "noise_rate";
+    if (!same_double(got->detect_auroc, want.detect_auroc) || !same_double(got->detect_precision, want.detect_precision)
+        || !same_double(got->detect_recall, want.detect_recall) || !same_double(got->detect_top1, want.detect_top1)
+        || !same_double(got->detect_top5, want.detect_top5) || !same_double(got->detect_top10, want.detect_top10)
+        || got->detect_flagged != want.detect_flagged)
+        return "detection";
     if (got->train_seconds != want.train_seconds) return "train_seconds";
     if (got->rank != want.rank) return "rank";
     if (strcmp(got->host, want.host) != 0) return "host";
@@ -142,8 +165,27 @@ static const char *check_done_row(const pf_results *r, int64_t id, int round)
         for (int j = 0; j < r->kmax; j++) {
             int32_t w = (i < c->k && j < c->k) ? f.conf[i * c->k + j] : 0;
             if (r->confusion[(id * r->kmax + i) * r->kmax + j] != w) return "confusion";
+            w = (i < c->k && j < c->k) ? f.trans[i * c->k + j] : 0;
+            if (r->transitions[(id * r->kmax + i) * r->kmax + j] != w) return "transitions";
         }
+    for (int j = 0; j < PF_SUSPECTS; j++) {
+        const pf_suspect *a = &r->suspects[id * PF_SUSPECTS + j], *b = &f.res.suspects[j];
+        if (a->item != b->item || a->given != b->given || a->truth != b->truth || a->predicted != b->predicted ||
+            !same_double(a->log_prob, b->log_prob))
+            return "suspects";
+    }
     return NULL;
+}
+
+/* Row id holds no transitions and no suspects (a pending, running or failed row). */
+static void assert_no_matrices(const pf_results *r, int64_t id)
+{
+    for (int i = 0; i < r->kmax * r->kmax; i++) assert_int_equal(r->transitions[id * r->kmax * r->kmax + i], 0);
+    for (int j = 0; j < PF_SUSPECTS; j++) {
+        assert_int_equal(r->suspects[id * PF_SUSPECTS + j].item, -1);
+        assert_int_equal(r->suspects[id * PF_SUSPECTS + j].given, -1);
+        assert_true(isnan(r->suspects[id * PF_SUSPECTS + j].log_prob));
+    }
 }
 
 static const char *check_config(const pf_store_config *got, int64_t id)
@@ -172,7 +214,6 @@ static pf_store *create_file(const char *path, int64_t n)
                           .job_path = "jobs/test.cfg",
                           .fingerprint = 0x0123456789abcdefULL,
                           .data_checksums = "mnist/train-images-idx3-ubyte md5 0123\n",
-                          .hostnames = "alpha,beta",
                           .ranks = 3,
                           .epochs_capped = 1,
                           .file_id = "00ff00ff00ff00ff"};
@@ -252,6 +293,9 @@ static void round_trip(void **state)
     assert_int_equal(r.rows[4].n_poisoned, -1);
     assert_int_equal(r.rows[4].stop, PF_STOP_NONE);
     assert_int_equal(r.rows[4].isa, PF_ISA_AUTO); /* no result: "none" */
+    assert_true(isnan(r.rows[4].noise_rate) && isnan(r.rows[4].detect_auroc) && isnan(r.rows[4].detect_top10));
+    assert_int_equal(r.rows[4].detect_flagged, -1);
+    assert_no_matrices(&r, 4);
     /* Row 5: failed with its reason, NaN history, zero confusion. */
     assert_int_equal(r.rows[5].status, PF_STATUS_FAILED);
     assert_string_equal(r.rows[5].reason, "data file unreadable");
@@ -259,6 +303,7 @@ static void round_trip(void **state)
     for (int k = 0; k < 6; k++)
         for (int e = 0; e < T_MAXEP; e++) assert_true(isnan(r.history[k][5 * T_MAXEP + e]));
     for (int i = 0; i < T_KMAX * T_KMAX; i++) assert_int_equal(r.confusion[5 * T_KMAX * T_KMAX + i], 0);
+    assert_no_matrices(&r, 5);
     /* A diverged row keeps its reason (id 4 + round 0 would be; id 3 is done). */
     assert_int_equal(r.rows[3].status, PF_STATUS_DONE);
     store_results_free(&r);
@@ -280,6 +325,8 @@ static void round_trip(void **state)
     assert_int_equal(r.rows[2].isa, PF_ISA_AUTO);
     for (int e = 0; e < T_MAXEP; e++) assert_true(isnan(r.history[3][2 * T_MAXEP + e]));
     for (int i = 0; i < T_KMAX * T_KMAX; i++) assert_int_equal(r.confusion[2 * T_KMAX * T_KMAX + i], 0);
+    assert_no_matrices(&r, 2);
+    assert_true(isnan(r.rows[2].detect_recall));
     assert_null(check_done_row(&r, 1, 0));   /* its neighbours untouched */
     assert_null(check_done_row(&r, 3, 0));
     store_results_free(&r);
@@ -327,6 +374,9 @@ static void h5dump_shows_names_and_attributes(void **state)
                           "\"cifar100\"", "\"random\"", "\"biased\"", "\"seed\"", "\"wide\"",
                           "\"split\"", "\"true\"", "\"false\"", "\"pending\"", "\"done\"",
                           "\"early\"", "\"none\"", "\"host-1\"", "poison_validation", "n_train",
+                          "\"first_wrong\"", "\"pairflip\"", "\"asymmetric\"", "\"file\"", "noise_rate",
+                          "detect_auroc", "detect_precision", "detect_recall", "detect_top1",
+                          "detect_top5", "detect_top10", "detect_flagged", "H5T_STR_NULLTERM",
                           "\"isa\";", "\"avx2\"", "\"avx512\"", "\"scalar\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (strstr(out, want[i]) == NULL) fail_msg("h5dump output lacks %s", want[i]);
@@ -339,14 +389,23 @@ static void h5dump_shows_names_and_attributes(void **state)
     /* pending rows show as pending with NaN accuracies; the enum data, not a number */
     assert_non_null(strstr(out, "pending,"));
     free(out);
+    /* The transitions and the suspects, by name. */
+    snprintf(cmd, sizeof cmd, "h5dump -H -d /transitions -d /suspects '%s'", path);
+    out = run_capture(cmd);
+    assert_non_null(out);
+    const char *more[] = {"DATASET \"/transitions\"", "H5T_STD_I32LE", "DATASET \"/suspects\"", "\"item\"",
+                          "\"given_label\"", "\"true_label\"", "\"predicted\"", "\"log_prob\""};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        if (strstr(out, more[i]) == NULL) fail_msg("h5dump output lacks %s", more[i]);
+    free(out);
 
     snprintf(cmd, sizeof cmd, "h5dump -A '%s'", path);
     out = run_capture(cmd);
     assert_non_null(out);
     const char *attrs[] = {"poisonfarm_version", "git_commit", "compiler", "cflags",
                            "openblas_config", "openblas_core", "job_text", "job_path", "fingerprint",
-                           "file_id", "epochs_capped", "created", "ranks", "hostnames",
-                           "data_checksums", "poisonfarm_format", "alpha,beta",
+                           "file_id", "epochs_capped", "created", "ranks",
+                           "data_checksums", "poisonfarm_format",
                            "jobs/test.cfg", PF_VERSION};
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
         if (strstr(out, attrs[i]) == NULL) fail_msg("h5dump -A output lacks %s", attrs[i]);
@@ -481,9 +540,10 @@ static void runs_append_twice(void **state)
         memset(&run, 0, sizeof run);
         run.start = 1000.0 + i;
         run.end = 2000.5 + i;
+        run.run = 7 + i;
         run.ranks = 2 + i;
         run.threads = 1;
-        snprintf(run.hosts, sizeof run.hosts, "node%d", i);
+        run.nhosts = 1 + i;
         run.configs_done = 5 + i;
         run.efficiency = 0.9 + 0.05 * i;
         snprintf(run.ended, sizeof run.ended, "%s", i ? "complete" : "stopped");
@@ -498,7 +558,8 @@ static void runs_append_twice(void **state)
     assert_int_equal(r.runs[0].ranks, 2);
     assert_int_equal(r.runs[1].ranks, 3);
     assert_int_equal(r.runs[1].configs_done, 6);
-    assert_string_equal(r.runs[0].hosts, "node0");
+    assert_int_equal(r.runs[0].run, 7);
+    assert_int_equal(r.runs[1].nhosts, 2);
     assert_string_equal(r.runs[0].ended, "stopped");
     assert_string_equal(r.runs[1].ended, "complete");
     assert_true(fabs(r.runs[1].efficiency - 0.95) < 1e-12);
@@ -515,6 +576,41 @@ static void runs_append_twice(void **state)
 }
 
 /* ---- lock ---- */
+
+/* Every run appends its ranks' hosts to /ranks, numbered 0, 1, ... whatever /runs holds; a host
+ * name of the full PF_HOST_LEN - 1 characters is kept whole. */
+static void ranks_table_per_run(void **state)
+{
+    (void)state;
+    char path[512];
+    tpath(path, sizeof path, "ranks.h5");
+    pf_store *s = create_file(path, 2);
+    pf_store_rank row;
+    memset(&row, 0, sizeof row);
+    char hosts[PF_HOST_LEN];
+    memset(hosts, 'h', sizeof hosts);
+    hosts[PF_HOST_LEN - 1] = '\0';
+    assert_int_equal(store_begin_run(s, hosts), 0);
+    store_close(s);
+    for (int i = 1; i <= 2; i++) {
+        s = store_open(MPI_COMM_WORLD, path);
+        snprintf(hosts, sizeof hosts, "node-%d", i);
+        assert_int_equal(store_begin_run(s, hosts), i);
+        store_close(s);
+    }
+    pf_results r;
+    pf_error err = {0};
+    assert_int_equal(store_load(path, &r, &err), 0);
+    assert_int_equal(r.nrank_rows, 3);
+    assert_int_equal(r.nruns, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r.rank_rows[i].run, i);
+        assert_int_equal(r.rank_rows[i].rank, 0);
+    }
+    assert_int_equal((int)strlen(r.rank_rows[0].host), PF_HOST_LEN - 1);
+    assert_string_equal(r.rank_rows[2].host, "node-2");
+    store_results_free(&r);
+}
 
 static void write_lock(const char *lockfile, const char *host, long pid, const char *job)
 {
@@ -725,11 +821,37 @@ static int verify_file(const char *path, int64_t n, int require_all_done, int64_
     return bad;
 }
 
+/* /ranks after two runs of size ranks each: run 0 then run 1, rank r on host-r. */
+static int verify_ranks(const char *path, int size)
+{
+    pf_results r;
+    pf_error err = {0};
+    if (store_load(path, &r, &err) != 0) {
+        fprintf(stderr, "store_load: %s\n", err.msg);
+        return 1;
+    }
+    int bad = r.nrank_rows != 2 * (int64_t)size;
+    for (int64_t i = 0; i < r.nrank_rows && !bad; i++) {
+        char want[PF_HOST_LEN];
+        snprintf(want, sizeof want, "host-%d", (int)(i % size));
+        bad = r.rank_rows[i].run != (int32_t)(i / size) || r.rank_rows[i].rank != (int32_t)(i % size)
+              || strcmp(r.rank_rows[i].host, want) != 0;
+    }
+    if (bad) fprintf(stderr, "/ranks: %lld rows, not run 0 and 1 of ranks 0..%d on host-<rank>\n",
+                     (long long)r.nrank_rows, size - 1);
+    store_results_free(&r);
+    return bad;
+}
+
 static int mpi_write(const char *path, int64_t n)
 {
     int rank, size = nranks();
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     pf_store *s = create_file(path, n);
+    /* Rank r "runs on" host-r: one /ranks row per rank. */
+    char *hosts = calloc((size_t)size, PF_HOST_LEN);
+    for (int r = 0; r < size; r++) snprintf(hosts + (size_t)r * PF_HOST_LEN, PF_HOST_LEN, "host-%d", r);
+    int bad_run = store_begin_run(s, rank == 0 ? hosts : NULL) != 0;
     static fixture_result f;
     pf_store_row row;
     pf_store_config c;
@@ -743,14 +865,15 @@ static int mpi_write(const char *path, int64_t n)
     store_close(s);
     /* Every rank reopens and sees every row done, then a /runs row is appended. */
     s = store_open(MPI_COMM_WORLD, path);
+    int bad = bad_run || store_begin_run(s, rank == 0 ? hosts : NULL) != 1;
+    free(hosts);
     pf_status *st = malloc((size_t)n * sizeof *st);
     store_read_status(s, st);
-    int bad = 0;
     for (int64_t id = 0; id < n; id++)
         bad |= st[id] != PF_STATUS_DONE && st[id] != PF_STATUS_DIVERGED;
     free(st);
-    pf_store_run run = {.start = 1, .end = 2, .ranks = size, .threads = 1, .configs_done = n,
-                        .efficiency = 0.5, .hosts = "test", .ended = "complete"};
+    pf_store_run run = {.start = 1, .end = 2, .run = 1, .ranks = size, .threads = 1, .nhosts = size,
+                        .configs_done = n, .efficiency = 0.5, .ended = "complete"};
     store_append_run(s, &run);
     store_close(s);
     int any_bad = 0;
@@ -759,6 +882,7 @@ static int mpi_write(const char *path, int64_t n)
         int64_t ndone = 0;
         if (any_bad) fprintf(stderr, "some rank saw a row not done after reopening\n");
         any_bad |= verify_file(path, n, 1, &ndone);
+        any_bad |= verify_ranks(path, size);
         printf("rows done: %lld of %lld on %d ranks\n", (long long)ndone, (long long)n, size);
     }
     MPI_Bcast(&any_bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -828,7 +952,7 @@ static void inspect_other_format(void **state)
     assert_int_equal(store_inspect(path, &info, &err), -1);
     assert_int_equal(info.format, 1);
     assert_non_null(strstr(err.msg, "results file format 1 (written by an older poisonfarm)"));
-    assert_non_null(strstr(err.msg, "--force"));
+    assert_non_null(strstr(err.msg, "this poisonfarm reads format"));
     assert_null(strchr(err.msg, '\n'));
     pf_results r;
     assert_int_equal(store_load(path, &r, &err), -1);
@@ -876,6 +1000,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(inspect_good_file),
             cmocka_unit_test(inspect_other_format),
             cmocka_unit_test(runs_append_twice),
+            cmocka_unit_test(ranks_table_per_run),
             cmocka_unit_test(lock_acquire_refuse_release),
             cmocka_unit_test(lock_stale_dead_pid_taken_over),
             cmocka_unit_test(lock_same_slurm_job_taken_over),

@@ -12,6 +12,7 @@
 #   make data       fill the data directory (DATA_DIR, default ./data); MIRROR=DIR adds a local
 #                   copy of the official CIFAR archives as the last source (docs/data.md)
 #   make SANITIZE=1 test   the same tests in an ASan/UBSan build (objects under build-san/)
+#   make graph      the calls and includes between source files and modules; fails on a cycle
 #   make install PREFIX=/usr/local
 #
 # CC always has a default in GNU make, so the MPI compiler is a variable of its own.
@@ -34,7 +35,9 @@ DEFS     := -D_POSIX_C_SOURCE=200809L \
             -DPF_SHARE_DIR='"$(PREFIX)/share/poisonfarm"'
 CFLAGS_ALL = -std=c11 $(OPT) -g $(WARN) -fopenmp -Iinclude -I$(BUILD) $(PKG_CFLAGS) $(DEFS) \
              -DPF_CFLAGS='"$(OPT) -std=c11 -fopenmp$(SAN_FLAGS)"' $(SAN_FLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lcmocka -lm -fopenmp $(SAN_FLAGS) $(LDFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -fopenmp $(SAN_FLAGS) $(LDFLAGS)
+# cmocka is a test-only dependency: the unit tests link it, the poisonfarm binary does not.
+TEST_LIBS  := -lcmocka
 
 ifeq ($(SANITIZE),1)
 BUILD     := build-san
@@ -67,7 +70,7 @@ PNG_LIBS    := $(shell pkg-config --libs libpng 2>/dev/null)
 TOOL_CFLAGS  = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L $(PNG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 CIFAR10_PNG := $(BUILD)/tools/cifar10-png
 
-.PHONY: all run test test-unit test-integ test-slurm test-multinode bench bench-peer deps data clean install check-build valgrind
+.PHONY: all run test test-unit test-integ test-slurm test-multinode bench bench-peer deps data clean install check-build valgrind graph
 all: $(BIN)
 
 # V=1 shows the full commands.
@@ -94,7 +97,7 @@ $(BIN): $(BUILD)/obj/main.o $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
+	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
@@ -169,6 +172,9 @@ valgrind: check-build data
 	    --max-epochs 1 --validation-items 32 --quiet >$(BUILD)/train.valgrind.log 2>&1 || \
 	    { fail=1; echo "  FAILED: see $(BUILD)/train.valgrind.log"; }; \
 	exit $$fail
+
+graph: $(LIB)
+	@bash scripts/module-graph.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)

@@ -2,6 +2,7 @@
 #include "poisonfarm/cli.h"
 #include "poisonfarm/common.h"
 #include "poisonfarm/data.h"
+#include "poisonfarm/fsutil.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -32,10 +33,9 @@ static void usage(FILE *out)
 static const char *dir_origin(const char *cli)
 {
     const char *env = getenv("POISONFARM_DATA");
-    struct stat st;
     if (cli != NULL && cli[0] != '\0') return "--data-dir";
     if (env != NULL && env[0] != '\0') return "$POISONFARM_DATA";
-    if (stat("data", &st) == 0 && S_ISDIR(st.st_mode)) return "./data";
+    if (fs_is_dir("data")) return "./data";
     return "the installed share directory";
 }
 
@@ -85,12 +85,6 @@ static void print_counts(const pf_dataset *ds, const pf_split *sp, const char *w
            ds->class_names[lo], (int)counts[hi], ds->class_names[hi], ds->k);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s != NULL ? s + 1 : path;
-}
-
 /* "checksums: 4 official" / "checksums: 2 official; differ: train.bin; not recorded: x.txt" */
 static void print_checksums(const pf_dataset *ds)
 {
@@ -102,7 +96,7 @@ static void print_checksums(const pf_dataset *ds)
         for (int i = 0; i < ds->nfiles; i++) {
             if (ds->files[i].official != want) continue;
             printf("%s%s", first ? (want == 0 ? "; differ: " : "; not recorded: ") : ", ",
-                   base_name(ds->files[i].path));
+                   fs_base_name(ds->files[i].path));
             first = 0;
         }
     }

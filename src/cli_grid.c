@@ -50,19 +50,6 @@ static double calibrate(int threads)
     return (double)samples / dt;
 }
 
-static void duration(double s, char *out, size_t n)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 86400)
-        snprintf(out, n, "%ldd%02ldh", t / 86400, (t % 86400) / 3600);
-    else if (t >= 3600)
-        snprintf(out, n, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
-    else if (t >= 60)
-        snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(out, n, "%lds", t);
-}
-
 static int cmp_desc(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -126,7 +113,7 @@ int cmd_grid(int argc, char **argv)
         secs[i] = grid_config_cost(cfg, 0) / rate;
         total += secs[i];
         char d[32];
-        duration(secs[i], d, sizeof d);
+        pf_format_duration(secs[i], d, sizeof d);
         printf("%6lld  %-13s %-6s %6d %7g %-5s %5d %-5s %2d %3d  %9s\n", (long long)i, dataset_name(cfg->dataset),
                poison_mode_name(cfg->mode), cfg->subset, cfg->percent, model_kind_name(cfg->model), cfg->batch_size,
                selection_name(cfg->selection), cfg->poison_validation, cfg->repeat, d);
@@ -144,8 +131,8 @@ int cmd_grid(int argc, char **argv)
     for (long r = 0; r < ranks; r++)
         if (load[r] > makespan) makespan = load[r];
     char t1[32], t2[32];
-    duration(total, t1, sizeof t1);
-    duration(makespan, t2, sizeof t2);
+    pf_format_duration(total, t1, sizeof t1);
+    pf_format_duration(makespan, t2, sizeof t2);
     printf("total %s of training (one rank); expected makespan on %ld rank%s: %s%s\n", t1, ranks,
            ranks == 1 ? "" : "s", t2,
            job.epochs_capped ? "" : " (estimates assume early stopping after 30-40 epochs)");

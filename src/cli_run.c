@@ -1,8 +1,9 @@
-/* cli_run.c -- `mpirun -np N poisonfarm [run] [JOBFILE] [options]`: the farm. */
+/* cli_run.c -- `mpirun -np N poisonfarm [run] [JOBFILE] [options]`: the farm (farm.h). */
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
-#include "poisonfarm/sched.h"
+#include "poisonfarm/mpi_util.h"
+#include "poisonfarm/farm.h"
 
 #include <getopt.h>
 #include <mpi.h>
@@ -99,14 +100,13 @@ int cmd_run(int argc, char **argv)
 {
     /* Handlers first: a SIGUSR1 that arrives before them would kill the rank. */
     pf_install_stop_signals();
-    int provided = 0;
-    PF_MPI_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+    pf_error err = {0};
+    int init = pf_mpi_init(&argc, &argv, &err);
     int rank = 0;
     PF_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
 
     pf_run_opts opts;
-    pf_error err = {0};
-    int rc = parse(argc, argv, &opts, &err);
+    int rc = init == 0 ? parse(argc, argv, &opts, &err) : -1;
     int status;
     if (rc == 1) {
         if (rank == 0) run_usage(stdout);
@@ -115,7 +115,7 @@ int cmd_run(int argc, char **argv)
         if (rank == 0) cli_error("%s", err.msg);
         status = PF_EXIT_USAGE;
     } else {
-        status = sched_run(&opts);
+        status = farm_run(&opts);
     }
     fflush(stdout);
     PF_MPI_CHECK(MPI_Finalize());

@@ -1,8 +1,6 @@
-/* common.c -- error reporting, checked library calls and small helpers. */
+/* common.c -- error reporting and small helpers (no MPI, no HDF5). */
 #include "poisonfarm/common.h"
 
-#include <hdf5.h>
-#include <mpi.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,23 +21,24 @@ int pf_error_set(pf_error *err, pf_err_kind kind, const char *fmt, ...)
     return -1;
 }
 
-int pf_rank(void)
+/* Set once by the MPI helpers (pf_set_job_ops); zero (serial) otherwise. */
+static pf_job_ops job_ops;
+
+void pf_set_job_ops(const pf_job_ops *ops)
 {
-    int init = 0, fini = 0, rank = -1;
-    MPI_Initialized(&init);
-    MPI_Finalized(&fini);
-    if (init && !fini) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    return rank;
+    if (ops != NULL)
+        job_ops = *ops;
+    else
+        memset(&job_ops, 0, sizeof job_ops);
 }
 
-static noreturn void die_now(void)
+int pf_rank(void) { return job_ops.rank != NULL ? job_ops.rank() : -1; }
+
+noreturn void pf_die(void)
 {
-    int init = 0, fini = 0;
     fflush(stdout);
     fflush(stderr);
-    MPI_Initialized(&init);
-    MPI_Finalized(&fini);
-    if (init && !fini) MPI_Abort(MPI_COMM_WORLD, PF_EXIT_FAIL);
+    if (job_ops.abort_job != NULL) job_ops.abort_job();
     abort();
 }
 
@@ -54,46 +53,21 @@ static void vreport(const char *file, int line, const char *fmt, va_list ap)
         fprintf(stderr, "poisonfarm: %s:%d: %s\n", file, line, msg);
 }
 
+void pf_report(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(file, line, fmt, ap);
+    va_end(ap);
+}
+
 noreturn void pf_fatal(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vreport(file, line, fmt, ap);
     va_end(ap);
-    die_now();
-}
-
-static void report(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(file, line, fmt, ap);
-    va_end(ap);
-}
-
-noreturn void pf_fatal_mpi(const char *file, int line, const char *what, int code)
-{
-    char msg[MPI_MAX_ERROR_STRING + 1] = "";
-    int len = 0;
-    if (MPI_Error_string(code, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "code %d", code);
-    report(file, line, "%s failed: %s", what, msg);
-    die_now();
-}
-
-/* Walks the HDF5 error stack and keeps the innermost description. */
-static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data)
-{
-    char *out = data;
-    if (n == 0 && e->desc != NULL) snprintf(out, 512, "%s (in %s)", e->desc, e->func_name);
-    return 0;
-}
-
-noreturn void pf_fatal_h5(const char *file, int line, const char *what)
-{
-    char msg[512] = "no HDF5 error message";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_walk, msg);
-    report(file, line, "%s failed: %s", what, msg);
-    die_now();
+    pf_die();
 }
 
 void *pf_malloc(size_t size)
@@ -126,6 +100,29 @@ double pf_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+void pf_format_duration(double s, char *out, size_t size)
+{
+    if (!(s >= 0) || s > 1e12) {
+        snprintf(out, size, "?");
+        return;
+    }
+    long long t = (long long)(s + 0.5);
+    if (t >= 86400)
+        snprintf(out, size, "%lldd%02lldh", t / 86400, (t % 86400) / 3600);
+    else if (t >= 3600)
+        snprintf(out, size, "%lldh%02lldm", t / 3600, (t % 3600) / 60);
+    else if (t >= 60)
+        snprintf(out, size, "%lldm%02llds", t / 60, t % 60);
+    else
+        snprintf(out, size, "%llds", t);
+}
+
+void pf_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 int pf_snprintf(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
@@ -133,6 +130,19 @@ int pf_snprintf(char *buf, size_t size, const char *fmt, ...)
     int n = vsnprintf(buf, size, fmt, ap);
     va_end(ap);
     return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+const char *pf_name_of(const char *const *names, int count, int v)
+{
+    return (v >= 0 && v < count) ? names[v] : "?";
+}
+
+int pf_name_lookup(const char *const *names, int count, const char *name)
+{
+    if (name == NULL) return -1;
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
 }
 
 void pf_share_dir(char out[PF_PATH_MAX])

@@ -2,6 +2,8 @@
  * Fashion-MNIST; raw or gzip, both read through zlib) and the CIFAR-10 / CIFAR-100 binary versions. */
 #include "poisonfarm/data.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -57,6 +59,19 @@ static const known_md5 known_md5s[] = {
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                               "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
+/* The names of job files, output and the results file (pf_dataset_id order). */
+static const char *const dataset_names[PF_DS_COUNT] = {"mnist", "fashion_mnist", "cifar10", "cifar100"};
+
+const char *dataset_name(pf_dataset_id id) { return pf_name_of(dataset_names, PF_DS_COUNT, (int)id); }
+
+int dataset_from_name(const char *name, pf_dataset_id *id)
+{
+    int v = pf_name_lookup(dataset_names, PF_DS_COUNT, name);
+    if (v < 0) return -1;
+    *id = (pf_dataset_id)v;
+    return 0;
+}
+
 /* What to do when a dataset is not there, per dataset. */
 static const char *missing_hint(pf_dataset_id id)
 {
@@ -103,12 +118,6 @@ void dataset_describe(pf_dataset_id id, pf_dataset *ds)
     ds->test_official_n = shape.test_official_n;
 }
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 int dataset_resolve_dir(const char *cli, const char *job, char out[PF_PATH_MAX])
 {
     const char *env = getenv("POISONFARM_DATA");
@@ -120,7 +129,7 @@ int dataset_resolve_dir(const char *cli, const char *job, char out[PF_PATH_MAX])
         dir = job;
     else if (env != NULL && env[0] != '\0')
         dir = env;
-    else if (is_dir("data"))
+    else if (fs_is_dir("data"))
         dir = "data";
     else {
         pf_share_dir(share);

@@ -8,6 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The names of job files, output and the results file (pf_mode order). */
+static const char *const mode_names[PF_MODE_COUNT] = {"random", "biased", "first_wrong", "pairflip",
+                                                      "asymmetric", "file"};
+
+const char *poison_mode_name(pf_mode m) { return pf_name_of(mode_names, PF_MODE_COUNT, (int)m); }
+
+int poison_mode_from_name(const char *name, pf_mode *mode)
+{
+    int v = pf_name_lookup(mode_names, PF_MODE_COUNT, name);
+    if (v < 0) return -1;
+    *mode = (pf_mode)v;
+    return 0;
+}
+
 /* 1 when the n-byte ranges at a and b overlap (compared as addresses: they may be different objects). */
 static int overlap(const uint8_t *a, const uint8_t *b, int64_t n)
 {

@@ -1,6 +1,7 @@
 /* report.c -- `report_write`: loads a results file and writes its report (report_results.c). */
 #include "poisonfarm/report.h"
 
+#include "poisonfarm/fsutil.h"
 #include "poisonfarm/store.h"
 
 #include <string.h>
@@ -12,8 +13,7 @@ int report_write(const char *results_path, const char *out_dir, int quiet, pf_er
     if (store_load(results_path, &r, err) != 0) return -1;
     /* The report's name: the file name without directory and .h5. */
     char name[256];
-    const char *base = strrchr(results_path, '/');
-    base = base ? base + 1 : results_path;
+    const char *base = fs_base_name(results_path);
     size_t len = strlen(base);
     if (len > 3 && strcmp(base + len - 3, ".h5") == 0) len -= 3;
     if (len >= sizeof name) len = sizeof name - 1;

@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-double rp_accuracy(const pf_store_config *c, const pf_store_row *row)
-{
-    return c->cfg.selection == PF_SEL_SPLIT ? row->heldout_acc : row->best_val_acc;
-}
-
 void rp_subset_label(int32_t subset, char *out, size_t size)
 {
     if (subset == 0)
@@ -130,7 +125,7 @@ double rp_value_of(const pf_results *r, int64_t i, rp_value what)
 {
     const pf_store_row *w = &r->rows[i];
     switch (what) {
-    case RP_VALUE_ACCURACY: return rp_accuracy(&r->configs[i], w);
+    case RP_VALUE_ACCURACY: return store_reported_accuracy(&r->configs[i].cfg, w);
     case RP_VALUE_POISONED_VAL: return w->poisoned_val_acc;
     case RP_VALUE_NOISE_RATE: return w->noise_rate;
     case RP_VALUE_AUROC: return w->detect_auroc;
@@ -243,7 +238,7 @@ int rp_csv_write(const pf_results *r, const char *dir, pf_error *err)
         fputc(',', f);
         rp_fprint_double(f, w->train_seconds);
         fputc(',', f);
-        rp_fprint_double(f, rp_accuracy(sc, w));
+        rp_fprint_double(f, store_reported_accuracy(c, w));
         double share;
         int col = report_collapsed(r, i, NULL, &share);
         fprintf(f, ",%d,%d,", c->paired_init ? 1 : 0, col);

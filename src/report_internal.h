@@ -3,6 +3,7 @@
 #ifndef POISONFARM_REPORT_INTERNAL_H
 #define POISONFARM_REPORT_INTERNAL_H
 
+#include "poisonfarm/grid.h" /* PF_GRID_MAX_AXIS: the most values an axis of a grid holds */
 #include "poisonfarm/report.h"
 #include "poisonfarm/store.h"
 
@@ -18,7 +19,7 @@ typedef struct {
 
 /* Which number of a configuration a curve shows. */
 typedef enum {
-    RP_VALUE_ACCURACY = 0,    /* rp_accuracy: the one compared with the seed */
+    RP_VALUE_ACCURACY = 0,    /* store_reported_accuracy: the one compared with the seed */
     RP_VALUE_POISONED_VAL,    /* the watched, poisoned-label validation accuracy */
     RP_VALUE_NOISE_RATE,      /* the realised noise rate */
     RP_VALUE_AUROC,           /* detection (store.h: detect_*) */
@@ -56,10 +57,6 @@ typedef struct {
     rp_key base;                 /* dataset, mode, subset = -1; the rest the baseline */
     int64_t count[PF_STATUS_COUNT];
 } rp_grid;
-
-/* The accuracy a reader compares with the seed: heldout_acc for selection split, else
- * best_val_acc (the clean accuracy at the chosen epoch, also with poisoned validation). */
-double rp_accuracy(const pf_store_config *c, const pf_store_row *row);
 
 void rp_grid_scan(const pf_results *r, rp_grid *g);
 

@@ -1,12 +1,13 @@
 /* report_plot.c -- the report's figures: gnuplot scripts and data files, and running gnuplot. */
 #include "report_internal.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -277,11 +278,7 @@ int rp_curves_write(const pf_results *r, const char *dir, const char *name, cons
     return close_in(f, path, err);
 }
 
-static int executable(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
+static int executable(const char *path) { return fs_is_regular_file(path) && access(path, X_OK) == 0; }
 
 int report_find_gnuplot(char *out, size_t size)
 {

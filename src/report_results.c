@@ -2,36 +2,14 @@
  * results in memory. Kept apart from report.c so that the tests need no HDF5 file. */
 #include "report_internal.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
 #define RP_MAX_FIGURES 512
-
-/* mkdir -p. 0, or -1 with err naming the directory. */
-static int make_dirs(const char *dir, pf_error *err)
-{
-    char buf[PF_PATH_MAX];
-    if (pf_snprintf(buf, sizeof buf, "%s", dir) != 0)
-        return pf_error_set(err, PF_ERR_IO, "%s: path too long", dir);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return pf_error_set(err, PF_ERR_IO, "%s: cannot create directory: %s", buf,
-                                strerror(errno));
-        *p = c;
-        if (c == '\0') break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return pf_error_set(err, PF_ERR_IO, "%s: not a directory", dir);
-    return 0;
-}
 
 typedef struct {
     const pf_results *r;
@@ -300,7 +278,7 @@ int report_write_results(const pf_results *r, const char *name, const char *out_
     } else if (pf_snprintf(dir, sizeof dir, "%s", out_dir) != 0) {
         return pf_error_set(err, PF_ERR_IO, "%s: path too long", out_dir);
     }
-    if (make_dirs(dir, err) != 0) return -1;
+    if (fs_mkdir_p(dir, err) != 0) return -1;
     rp_grid_scan(r, &g);
     x.r = r;
     x.g = &g;

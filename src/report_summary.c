@@ -306,7 +306,7 @@ static void collapsed(FILE *f, const pf_results *r)
         const pf_store_config *c = &r->configs[i];
         char label[32], acc[24];
         rp_subset_label(c->cfg.subset, label, sizeof label);
-        pct(acc, sizeof acc, rp_accuracy(c, &r->rows[i]));
+        pct(acc, sizeof acc, store_reported_accuracy(&c->cfg, &r->rows[i]));
         fprintf(f, "| %lld | %s | %s | %s | %g | %d | %s | %d | %.1f %% | %d | %d | %s |\n", (long long)c->id,
                 dataset_name(c->cfg.dataset), poison_mode_name(c->cfg.mode), label, c->cfg.percent,
                 (int)c->cfg.repeat, acc, cls, 100.0 * share, (int)r->rows[i].best_epoch,

@@ -1,6 +1,8 @@
 /* shm.c -- one read-only copy of a dataset per node, in an MPI-3 shared-memory window. */
 #include "poisonfarm/shm.h"
 
+#include "poisonfarm/mpi_util.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +44,7 @@ void shm_dataset_share(pf_dataset *ds, MPI_Comm node, MPI_Win *win)
     uint8_t *base = NULL;
     PF_MPI_CHECK(MPI_Win_allocate_shared(nrank == 0 ? (MPI_Aint)total : 0, 1, MPI_INFO_NULL, node,
                                          &base, win));
+    pf_mpi_win_errors_return(*win);
     if (nrank == 0) {
         size_t img = (size_t)dataset_image_bytes(ds);
         memcpy(base + off[0], ds->train.images, img * (size_t)ds->train.n);
@@ -71,11 +74,24 @@ void shm_dataset_share(pf_dataset *ds, MPI_Comm node, MPI_Win *win)
     if (ds->train.coarse) ds->train.coarse = base + off[4];
     if (ds->test.coarse) ds->test.coarse = base + off[5];
     /* The leader's copy must be complete before anyone reads it. */
-    PF_MPI_CHECK(MPI_Barrier(node));
+    pf_mpi_barrier(node);
 }
 
 void shm_dataset_free(pf_dataset *ds, MPI_Win *win)
 {
     if (*win != MPI_WIN_NULL) PF_MPI_CHECK(MPI_Win_free(win));
     memset(ds, 0, sizeof *ds);
+}
+
+void shm_share_datasets(pf_dataset ds[PF_DS_COUNT], MPI_Win win[PF_DS_COUNT], const int need[PF_DS_COUNT],
+                        MPI_Comm node)
+{
+    for (int d = 0; d < PF_DS_COUNT; d++) {
+        win[d] = MPI_WIN_NULL;
+        if (!need[d]) {
+            dataset_free(&ds[d]);
+            continue;
+        }
+        shm_dataset_share(&ds[d], node, &win[d]);
+    }
 }

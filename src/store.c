@@ -79,11 +79,11 @@ static void collect_str_attrs(const pf_store_meta *meta, char *v[A_NSTR])
     v[A_BLAS_CONFIG] = dup_or_empty(openblas_get_config());
     v[A_BLAS_CORE] = dup_or_empty(openblas_get_corename());
     unsigned maj = 0, min = 0, rel = 0;
-    H5get_libversion(&maj, &min, &rel);
+    PF_H5_CHECK(H5get_libversion(&maj, &min, &rel));
     snprintf(buf, sizeof buf, "%u.%u.%u (parallel)", maj, min, rel);
     v[A_HDF5] = dup_or_empty(buf);
     int len = 0;
-    MPI_Get_library_version(buf, &len);
+    PF_MPI_CHECK(MPI_Get_library_version(buf, &len));
     /* Open MPI's string is several lines; the first one names it. */
     buf[strcspn(buf, "\n")] = '\0';
     v[A_MPI] = dup_or_empty(buf);
@@ -96,20 +96,6 @@ static void collect_str_attrs(const pf_store_meta *meta, char *v[A_NSTR])
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     v[A_CREATED] = dup_or_empty(buf);
     v[A_CHECKSUMS] = dup_or_empty(meta ? meta->data_checksums : NULL);
-}
-
-/* Gives every rank rank 0's copy of a string (allocated on the others). Attribute writes are
- * collective metadata: every rank must write the same bytes, and the creation time or the BLAS
- * core could differ between ranks and nodes. */
-static void bcast_str(MPI_Comm comm, int rank, char **s)
-{
-    uint64_t len = rank == 0 ? strlen(*s) : 0;
-    PF_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm));
-    if (rank != 0) {
-        *s = pf_malloc(len + 1);
-        (*s)[len] = '\0';
-    }
-    if (len) PF_MPI_CHECK(MPI_Bcast(*s, (int)len, MPI_CHAR, 0, comm));
 }
 
 static void attr_str(hid_t loc, const char *name, const char *value)
@@ -237,7 +223,9 @@ pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *c
         sc.epochs_capped = meta ? meta->epochs_capped : 0;
         sc.format = PF_STORE_FORMAT;
     }
-    for (int i = 0; i < A_NSTR; i++) bcast_str(comm, s->rank, &sv[i]);
+    /* Attribute writes are collective metadata: every rank must write the same bytes, and the
+       creation time or the BLAS core could differ between ranks and nodes. */
+    for (int i = 0; i < A_NSTR; i++) pf_mpi_bcast_string(&sv[i], 0, comm);
     PF_MPI_CHECK(MPI_Bcast(&sc, (int)sizeof sc, MPI_BYTE, 0, comm));
 
     s->n = n;
@@ -358,6 +346,48 @@ pf_store *store_open(MPI_Comm comm, const char *path)
     store_index(s, cfgs);
     free(cfgs);
     return s;
+}
+
+void store_row_failed(pf_store_row *row, int32_t rank, const char *host, const char *reason)
+{
+    store_row_pending(row);
+    row->status = PF_STATUS_FAILED;
+    row->rank = rank;
+    snprintf(row->host, sizeof row->host, "%s", host ? host : "");
+    (void)pf_snprintf(row->reason, sizeof row->reason, "%s", reason ? reason : ""); /* truncated if long */
+}
+
+void store_row_finished(pf_store_row *row, const pf_result *res, int32_t rank, const char *host)
+{
+    memset(row, 0, sizeof *row);
+    row->status = res->stop == PF_STOP_DIVERGED ? PF_STATUS_DIVERGED : PF_STATUS_DONE;
+    row->stop = res->stop;
+    row->best_val_acc = res->best_val_acc;
+    row->final_val_acc = res->final_val_acc;
+    row->heldout_acc = res->heldout_acc;
+    row->poisoned_val_acc = res->poisoned_val_acc;
+    row->best_epoch = res->best_epoch;
+    row->epochs = res->epochs;
+    row->n_poisoned = res->n_poisoned;
+    row->n_val_poisoned = res->n_val_poisoned;
+    row->noise_rate = res->noise_rate;
+    row->learned_poison = res->learned_poison;
+    row->learned_true = res->learned_true;
+    row->detect_auroc = res->detect.auroc;
+    row->detect_precision = res->detect.precision;
+    row->detect_recall = res->detect.recall;
+    row->detect_top1 = res->detect.top[0];
+    row->detect_top5 = res->detect.top[1];
+    row->detect_top10 = res->detect.top[2];
+    row->detect_flagged = res->best_epoch >= 0 ? res->detect.flagged : -1;
+    row->train_seconds = res->train_seconds;
+    row->rank = rank;
+    snprintf(row->host, sizeof row->host, "%s", host ? host : "");
+}
+
+double store_reported_accuracy(const pf_config *cfg, const pf_store_row *row)
+{
+    return cfg->selection == PF_SEL_SPLIT ? row->heldout_acc : row->best_val_acc;
 }
 
 int64_t store_nconfigs(const pf_store *s) { return s->n; }

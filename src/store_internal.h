@@ -3,6 +3,8 @@
 #ifndef POISONFARM_STORE_INTERNAL_H
 #define POISONFARM_STORE_INTERNAL_H
 
+#include "poisonfarm/h5_util.h"
+#include "poisonfarm/mpi_util.h"
 #include "poisonfarm/store.h"
 
 #include <hdf5.h>

@@ -26,6 +26,35 @@ trap 'rm -rf "$TMP"' EXIT
 # mpirun with the options every test needs; -q hides mpirun's banner about non-zero exits.
 pf_mpirun() { local np=$1; shift; mpirun -q --oversubscribe -np "$np" "$@"; }
 
+# pf_at_line N PATTERN LOG ACTION CMD... : runs CMD in the background with its standard output and
+# error through a pipe into LOG, and runs `ACTION PID` (PID: CMD's) as soon as the Nth line matching
+# the extended regex PATTERN has come out -- a point the program itself reports, never a delay. The
+# pipe is read to its end, so CMD never blocks on it. Returns CMD's exit status; ACTION never ran
+# when fewer than N such lines came out (check LOG).
+pf_at_line() {
+    local n=$1 pattern=$2 log=$3 action=$4; shift 4
+    local fifo seen=0 line pid rc
+    fifo=$(mktemp -u "$TMP/fifo.XXXXXX")
+    mkfifo "$fifo"
+    "$@" >"$fifo" 2>&1 &
+    pid=$!
+    : >"$log"
+    # (Standard error off for the shell here: no "Killed" job notice when ACTION killed CMD.)
+    {
+        while IFS= read -r line; do
+            printf '%s\n' "$line" >>"$log"
+            if [ "$seen" -lt "$n" ] && [[ $line =~ $pattern ]]; then
+                seen=$((seen + 1))
+                [ "$seen" -eq "$n" ] && "$action" "$pid"
+            fi
+        done <"$fifo"
+        wait "$pid"
+        rc=$?
+    } 2>/dev/null
+    rm -f "$fifo"
+    return "$rc"
+}
+
 # The numbers of a results file that must not depend on ranks, threads or scheduling: every
 # history curve, the confusion and transition matrices, the suspects and the /results columns at
 # full precision, leaving out train_seconds, rank and host (members 13-15 of a /results row).

@@ -12,7 +12,9 @@ int cmd_run(int argc, char **argv);     /* mpirun -np N poisonfarm [run] [JOBFIL
 int cmd_grid(int argc, char **argv);    /* poisonfarm grid JOBFILE [-n RANKS] */
 int cmd_report(int argc, char **argv);  /* poisonfarm report RESULTS.h5 [-o DIR] */
 
-/* Prints "poisonfarm: message" on stderr (one line) -- the user-error path. */
+/* Prints "poisonfarm: message" on stderr (one line) -- the user-error path. In cli_util.c, which
+ * every command uses and which uses no command, so that calls go one way: cli.c -> cli_*.c ->
+ * cli_util.c. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

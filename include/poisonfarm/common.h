@@ -1,4 +1,5 @@
-/* common.h -- error reporting, checked library calls and small helpers shared by every module. */
+/* common.h -- error reporting and small helpers shared by every module (no MPI, no HDF5: their
+ * checked-call helpers are mpi_util.h and h5_util.h). */
 #ifndef POISONFARM_COMMON_H
 #define POISONFARM_COMMON_H
 
@@ -38,14 +39,25 @@ typedef struct pf_error {
 int pf_error_set(pf_error *err, pf_err_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Reports "poisonfarm: [rank R] file:line: message" on stderr and ends the whole job: MPI_Abort
- * when MPI is running, abort() otherwise. For failures that cannot be the user's. */
+/* Reports "poisonfarm: [rank R: ]file:line: message" on stderr and ends the whole job (see
+ * pf_set_job_ops: MPI_Abort once the MPI helpers started MPI, abort() otherwise). For failures that
+ * cannot be the user's. */
 noreturn void pf_fatal(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Same, with the library message of an MPI error code / the current HDF5 error stack appended. */
-noreturn void pf_fatal_mpi(const char *file, int line, const char *what, int code);
-noreturn void pf_fatal_h5(const char *file, int line, const char *what);
+/* The same report without ending the job: for the checked-call helpers of the MPI and HDF5
+ * modules (mpi_util.h, h5_util.h), which append the library's message and then call pf_die. */
+void pf_report(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+noreturn void pf_die(void);
+
+/* How pf_fatal learns this process's rank and ends a parallel job. common knows nothing of MPI:
+ * the MPI helpers (pf_mpi_init, mpi_util.h) register these once MPI runs. Until then, and in serial
+ * programs, the rank is -1 and pf_die calls abort(). Either pointer may be NULL (the default). */
+typedef struct {
+    int (*rank)(void);              /* this process's rank, -1 when MPI is not (or no longer) up */
+    void (*abort_job)(void);        /* ends every process of the job; must not return */
+} pf_job_ops;
+void pf_set_job_ops(const pf_job_ops *ops);
 
 #define PF_ASSERT(cond)                                                                   \
     do {                                                                                  \
@@ -57,32 +69,23 @@ noreturn void pf_fatal_h5(const char *file, int line, const char *what);
         if ((ptr) == NULL) pf_fatal(__FILE__, __LINE__, "out of memory: %s", #ptr);       \
     } while (0)
 
-/* Evaluates an MPI call once; anything but MPI_SUCCESS aborts the job with MPI's message. */
-#define PF_MPI_CHECK(call)                                                                \
-    do {                                                                                  \
-        int pf_mpi_rc_ = (call);                                                          \
-        if (pf_mpi_rc_ != 0) pf_fatal_mpi(__FILE__, __LINE__, #call, pf_mpi_rc_);         \
-    } while (0)
-
-/* Evaluates an HDF5 call once; a negative id/herr_t aborts the job with HDF5's own message.
- * Yields the call's value, so `hid_t d = PF_H5_CHECK(H5Dopen2(...));` works. */
-#define PF_H5_CHECK(call)                                                                 \
-    __extension__({                                                                       \
-        __typeof__(call) pf_h5_rc_ = (call);                                              \
-        if (pf_h5_rc_ < 0) pf_fatal_h5(__FILE__, __LINE__, #call);                        \
-        pf_h5_rc_;                                                                        \
-    })
-
 /* malloc/calloc/aligned (64 bytes) allocation that abort on failure; free with free(). */
 void *pf_malloc(size_t size);
 void *pf_calloc(size_t count, size_t size);
 void *pf_malloc_aligned(size_t size);
 
-/* This process's MPI rank for log prefixes, or -1 outside MPI. */
+/* This process's MPI rank for log prefixes, or -1 outside MPI (pf_set_job_ops). */
 int pf_rank(void);
 
 /* Wall-clock seconds from a monotonic clock. */
 double pf_now(void);
+
+/* A duration for people: "42s", "7m05s", "3h02m", "2d04h" (rounded to the second); "?" when s is
+ * negative, NaN or beyond 10^12 s. */
+void pf_format_duration(double s, char *out, size_t size);
+
+/* Sleeps ms milliseconds (a poll interval, never a way to wait for an event). */
+void pf_sleep_ms(long ms);
 
 /* Set to the signal number by SIGUSR1, SIGTERM and SIGINT once pf_install_stop_signals ran (and
  * to 1 by the farm's own stop requests): finish the current batch and stop. The one global. */
@@ -96,6 +99,12 @@ void pf_install_stop_signals(void);
  * binary is <prefix>/bin/poisonfarm and that directory exists (so `make install PREFIX=...` works
  * whatever PREFIX the objects were compiled with), else PF_SHARE_DIR from the build. */
 void pf_share_dir(char out[PF_PATH_MAX]);
+
+/* Names of an enumeration kept by the module that owns it (a table indexed by value, count
+ * entries): the name of value v ("?" when out of range), and the value named `name` (-1 when none
+ * or name is NULL). Parsing and printing use the same table, so they always agree. */
+const char *pf_name_of(const char *const *names, int count, int v);
+int pf_name_lookup(const char *const *names, int count, const char *name);
 
 /* snprintf that reports truncation: returns 0 when the whole string fit, -1 otherwise. */
 int pf_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,32 +1,88 @@
-/* sched.h -- the farm: runs a job's grid over MPI ranks into one shared results file.
+/* sched.h -- the farm's scheduler: the queue of configurations to run and the protocol between the
+ * ranks that train and rank 0, which hands configurations out between its own training batches.
  *
- * Rank 0 validates everything the user gave (job file, data, output path, an existing results
- * file) before the results file is touched and shares the verdict in the first collective step;
- * then every rank trains configurations, rank 0 handing them out (most expensive first) between
- * its own training batches. Nothing spins: waiting ranks poll with a short sleep. */
+ * The queue holds the configurations still to run, most expensive first (the long ones must not
+ * come last), ties by id, so the order depends on nothing but the grid and the file's statuses.
+ *
+ * The protocol (point-to-point on the communicator given to sched_create): a rank that is ready,
+ * or has finished a configuration, sends rank 0 a request saying what it finished (a
+ * sched_outcome) and waits for an assignment: the next configuration, or none (the rank is
+ * released). Rank 0 answers requests in sched_poll, which the trainer calls between batches, and
+ * while it idles. A stop (pf_stop_flag: SIGUSR1, --stop-after, a configuration that was stopped)
+ * makes rank 0 hand out nothing more and send every busy rank a stop message (non-blocking, so it
+ * never depends on the message going out eagerly); that rank sets its own pf_stop_flag when it
+ * sees the message, and its next assignment tells it to receive the message before it is
+ * released. Nothing spins: every wait sleeps between polls. */
 #ifndef POISONFARM_SCHED_H
 #define POISONFARM_SCHED_H
 
 #include "poisonfarm/common.h"
-#include "poisonfarm/cpu.h"
+#include "poisonfarm/store.h"
 
+#include <mpi.h>
 #include <stdint.h>
 
-typedef struct {
-    char job_path[PF_PATH_MAX];   /* as given ("" = jobs/seed.cfg) */
-    char output[PF_PATH_MAX];     /* -o ("" = the job's output, else output/<job>.h5) */
-    char data_dir[PF_PATH_MAX];   /* --data-dir ("" = not given) */
-    int threads;                  /* --threads (0 = the job's) */
-    pf_isa isa;                   /* --isa (PF_ISA_AUTO = each rank's CPU default) */
-    int force;                    /* move a results file of another grid aside */
-    int retry_failed;             /* run failed and diverged configurations again */
-    int quiet;                    /* no per-configuration progress lines */
-    int64_t stop_after;           /* stop once this many more are done (0 = never) */
-} pf_run_opts;
+/* What a rank tells rank 0 (sent as raw bytes: every rank runs the same binary). */
+typedef enum { SCHED_READY = 0, SCHED_DONE = 1, SCHED_STOPPED = 2 } sched_kind;
 
-/* Runs the job. Collective over MPI_COMM_WORLD; MPI must be initialised (and is left initialised).
- * Returns the exit status (PF_EXIT_*), the same on every rank. User errors are printed once, by
- * rank 0, as one line. */
-int sched_run(const pf_run_opts *opts);
+typedef struct {
+    int32_t kind;        /* sched_kind: READY (nothing finished yet), DONE (finished: done,
+                            diverged or failed), STOPPED (interrupted, back to pending) */
+    int32_t status;      /* pf_status of a finished configuration */
+    int64_t id;          /* the configuration reported on, -1 for READY */
+    int32_t best_epoch;
+    int32_t pad;
+    double accuracy;     /* the reported accuracy (fraction, store_reported_accuracy) */
+    double seconds;      /* wall seconds spent on it in this run */
+} sched_outcome;
+
+/* The configurations a run trains, and what the file held when the run started. */
+typedef struct {
+    int64_t *ids;        /* n ids, most expensive first */
+    int64_t n;
+    int64_t done;        /* done in the file */
+    int64_t failed;      /* failed or diverged in the file, and not run again */
+    double cost;         /* sum of the estimated costs of ids */
+} sched_queue;
+
+/* Whether a configuration in status s is trained by a run: pending and running ones, and with
+ * retry_failed the failed and diverged ones too. */
+int sched_status_runs(pf_status s, int retry_failed);
+
+/* Builds q from the statuses of the n configurations and their estimated costs (any unit): the
+ * pending and running ones, and with retry_failed the failed and diverged ones too. Free with
+ * sched_queue_free. */
+void sched_queue_build(sched_queue *q, const pf_status *status, const double *cost, int64_t n,
+                       int retry_failed);
+void sched_queue_free(sched_queue *q);
+
+/* What the scheduler asks of the farm. */
+typedef struct {
+    /* Any rank: train configuration id here and say how it went (kind DONE or STOPPED). */
+    void (*run)(void *ctx, int64_t id, sched_outcome *out);
+    /* Rank 0: configuration o->id finished (kind DONE) on rank `from`. May set pf_stop_flag. */
+    void (*finished)(void *ctx, const sched_outcome *o, int from);
+    /* Rank 0: the run begins to stop; called once. May be NULL. */
+    void (*stopping)(void *ctx);
+    void *ctx;
+} sched_ops;
+
+typedef struct pf_sched pf_sched;
+
+/* A scheduler for this rank over comm (not collective). q and ops are borrowed and must outlive it;
+ * only rank 0 reads q. */
+pf_sched *sched_create(MPI_Comm comm, const sched_queue *q, const sched_ops *ops);
+
+/* This rank's part of the run, until rank 0 has released every other rank. Rank 0 trains queued
+ * configurations itself and answers the others between its batches; the others ask, train and
+ * report. Every stop message sent has been received and completed on return. */
+void sched_main(pf_sched *s);
+
+/* Between training batches: rank 0 answers every waiting rank (and starts stopping when
+ * pf_stop_flag is set); the others check for a stop message from rank 0 and set pf_stop_flag. */
+void sched_poll(pf_sched *s);
+
+/* NULL-safe. */
+void sched_free(pf_sched *s);
 
 #endif

@@ -16,7 +16,6 @@
 
 #include "poisonfarm/common.h"
 #include "poisonfarm/cpu.h"
-#include "poisonfarm/grid.h"
 #include "poisonfarm/train.h"
 
 #include <mpi.h>
@@ -65,6 +64,19 @@ typedef struct {
     pf_isa isa;                   /* the conv kernels' path that produced the result (cpu.h);
                                      PF_ISA_AUTO ("none" in the file) without a result */
 } pf_store_row;
+
+/* The /results row of a configuration that could not run: status failed, its rank and host, and
+ * why (reason, truncated to fit); every other member as in a pending row (NaN, -1). */
+void store_row_failed(pf_store_row *row, int32_t rank, const char *host, const char *reason);
+
+/* The /results row of a finished configuration from its result: status done, or diverged when
+ * training diverged; its metrics, rank and host; no reason. */
+void store_row_finished(pf_store_row *row, const pf_result *res, int32_t rank, const char *host);
+
+/* The accuracy a reader compares with the seed's: heldout_acc for selection split, else
+ * best_val_acc (the clean accuracy at the chosen epoch, also with poisoned validation). Used by the
+ * farm's progress lines and by the report. */
+double store_reported_accuracy(const pf_config *cfg, const pf_store_row *row);
 
 /* Root attributes written at creation. */
 typedef struct {

@@ -26,7 +26,6 @@ for np in 2 3; do
             "$(diff "$TMP/m1" "$TMP/m$np" | head -10)"; fi
 done
 
-n=$(grep -c . <(h5dump -d /configs "$TMP/np1.h5" | grep -o '"*mnist"*' ))
 dump=$(h5dump -d /configs -d /results "$TMP/np1.h5" 2>&1)
 if grep -q 'H5T_ENUM' <<<"$dump" && grep -q 'mnist' <<<"$dump" && grep -q 'biased' <<<"$dump" &&
    grep -q 'max_epochs' <<<"$dump"; then pass farm_h5dump_enum_names; else
@@ -57,7 +56,6 @@ if [ "$lines" -eq 4 ] && grep -q 'parallel efficiency' "$TMP/progress.log"; then
 line=$($BIN train --dataset mnist --mode random --subset 200 --percent 50 --batch-size 64 --max-epochs 3 \
     --validation-items 500 --seed 1 --quiet 2>&1 | tail -1)
 best=$(sed -n 's/.*best_val_acc=\([0-9.]*\).*/\1/p' <<<"$line")
-stored=$(h5dump -m '%.6f' -d /results "$TMP/np1.h5" | tr -s ' \n' ' ' | grep -o 'best_val_acc[^;]*;' | head -0)
 csv_best=$($BIN report "$TMP/np1.h5" -o "$TMP/rep" >/dev/null 2>&1 && awk -F, 'NR==1{for(i=1;i<=NF;i++)h[$i]=i} NR==3{printf "%.6f", $h["best_val_acc"]}' "$TMP/rep/results.csv")
 if [ -n "$best" ] && [ "$best" = "$csv_best" ]; then pass farm_train_reproduces_row; else
     fail farm_train_reproduces_row "train gave '$best', the file holds '$csv_best' for id 1" "$line"; fi

@@ -41,43 +41,31 @@ if command -v h5dump >/dev/null 2>&1; then
     fi
 fi
 
-# 2. kill -9 of the whole job (every process of its session) while the ranks rewrite their rows.
+# 2. kill -9 of the whole job (every process of its session) while the ranks rewrite their rows:
+# right after the driver reports that every row was written once (round 0 done on every rank), the
+# ranks are rewriting rows without pause.
 K=$TMP/killed.h5
-setsid mpirun -q --oversubscribe -np 3 "$DRIVER" --mpi-endless "$K" "$N" >"$TMP/endless.log" 2>&1 &
-launcher=$!
-# setsid (not a group leader here) becomes mpirun as the leader of a new session: its pid is the
-# session id. Never kill by session before that is true: the old session is this test's own.
-session() { ps -o sid= -p "$1" 2>/dev/null | tr -d ' '; }
+# setsid makes mpirun (same pid) the leader of a new session: its pid is the session id.
 sid=
-for _ in $(seq 1 50); do
-    [ "$(session "$launcher")" = "$launcher" ] && { sid=$launcher; break; }
-    sleep 0.02
-done
-# Live (not zombie) processes of the job's session.
+kill_session() { sid=$1; pkill -9 -s "$1"; }
+pf_at_line 1 '^every row written$' "$TMP/endless.log" kill_session \
+    setsid mpirun -q --oversubscribe -np 3 "$DRIVER" --mpi-endless "$K" "$N"
+# Live (not zombie) processes of the job's session: every one got SIGKILL, so they are gone as
+# soon as the kernel has reaped them (allowed 10 s); one still alive escaped the kill.
 members() { ps -eo pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'; }
-done_rows=0
-for _ in $(seq 1 300); do
-    done_rows=$("$DRIVER" --count-done "$K" 2>/dev/null || echo 0)
-    [ "${done_rows:-0}" -ge $((N / 2)) ] && break
+left=
+for _ in $(seq 100); do
+    [ -z "$sid" ] && break
+    left=$(members "$sid")
+    [ -z "$left" ] && break
     sleep 0.1
 done
-sleep 0.3   # well into the second or third round: rows are being rewritten right now
-if [ -n "$sid" ]; then
-    pids=$(members "$sid")
-    [ -n "$pids" ] && kill -9 $pids 2>/dev/null
-else
-    kill -9 "$launcher" 2>/dev/null
-fi
-wait "$launcher" 2>/dev/null
-sleep 0.2
-if [ -n "$sid" ] && left=$(members "$sid") && [ -n "$left" ]; then
+if [ -n "$left" ]; then
     kill -9 $left 2>/dev/null
     fail store_mpi_kill_all "processes of the killed session survived:" $left
 fi
 if [ -z "$sid" ]; then
-    fail store_mpi_kill9_setup "mpirun did not become a session leader under setsid"
-elif [ "${done_rows:-0}" -lt $((N / 2)) ]; then
-    fail store_mpi_kill9_setup "the writers never got $((N / 2)) rows done" "$(cat "$TMP/endless.log")"
+    fail store_mpi_kill9_setup "the writers never wrote every row once" "$(cat "$TMP/endless.log")"
 else
     if command -v h5dump >/dev/null 2>&1; then
         if h5dump -H "$K" >/dev/null 2>&1 && h5dump -d /results "$K" >/dev/null 2>&1; then

@@ -185,22 +185,15 @@ else
     skip train_warns_generic_blas "this CPU has no AVX2"
 fi
 
-# SIGUSR1 after the first epoch line: graceful stop, exit 4.
-"$BIN" train "${TINY[@]}" --max-epochs 1000 --patience 1000 >"$TMP/sig.out" 2>"$TMP/sig.err" &
-pid=$!
-for _ in $(seq 1 600); do
-    grep -q '^epoch ' "$TMP/sig.out" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-kill -USR1 "$pid" 2>/dev/null
-wait "$pid"
+# SIGUSR1 as soon as the first epoch line comes out: graceful stop, exit 4.
+usr1() { kill -USR1 "$1"; }
+pf_at_line 1 '^epoch ' "$TMP/sig.out" usr1 "$BIN" train "${TINY[@]}" --max-epochs 1000 --patience 1000
 rc=$?
 if [ "$rc" -eq 4 ] && grep -q '^stopped by signal' "$TMP/sig.out" && ! grep -q 'best_val_acc=' "$TMP/sig.out"; then
     pass train_sigusr1_stop
 else
     fail train_sigusr1_stop "exit $rc (want 4); rerun: $BIN train ${TINY[*]} --max-epochs 1000 & kill -USR1" \
-        "$(tail -n 3 "$TMP/sig.out")" "$(cat "$TMP/sig.err")"
+        "$(tail -n 3 "$TMP/sig.out")"
 fi
 
 # --from/--id: a configuration of a (smoke) results file replays to the very same metrics.

@@ -4,9 +4,9 @@
  * create / write / load round trip, enum names in h5dump, store_inspect on every kind of bad file,
  * the /runs log, the /ranks table, and the lock. With an argument it is the MPI driver of tests/integ/store_mpi.sh:
  *   --mpi-write FILE N     (under mpirun) every rank writes its own rows, then rank 0 checks them
- *   --mpi-endless FILE N   (under mpirun) rewrites its rows round after round until killed (60 s max)
+ *   --mpi-endless FILE N   (under mpirun) rewrites its rows round after round until killed (60 s max);
+ *                          rank 0 prints "every row written" once every rank finished round 0
  *   --verify FILE N        (serial) every "done" row must be complete and consistent
- *   --count-done FILE      (serial) prints the number of done rows (0 while the file is not there)
  *   --set-format FILE N    (serial) rewrites the file's format attribute (fixtures of other formats) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "poisonfarm/lock.h"
+#include "poisonfarm/mpi_util.h"
 #include "poisonfarm/store.h"
 
 #include "field_perturb.h"
@@ -900,7 +901,9 @@ static int mpi_endless(const char *path, int64_t n)
     const double t0 = pf_now();
     const struct timespec pause = {0, 1000 * 1000};
     /* Until killed; the 60 s cap keeps a broken test from leaving processes behind. No pause
-     * between rows: the kill must be likely to land between two writes of one row. */
+     * between rows: the kill must be likely to land between two writes of one row. After round 0
+     * every row is done once; from then on rows are being rewritten, which is when the test kills
+     * the job: rank 0 says when that point is reached. */
     for (int round = 0; pf_now() - t0 < 60; round++) {
         for (int64_t id = rank; id < n; id += size) {
             make_config(&c, id);
@@ -908,21 +911,16 @@ static int mpi_endless(const char *path, int64_t n)
             make_result(&c, round, &row, &f);
             store_write_result(s, id, &row, &f.res);
         }
+        if (round == 0) {
+            MPI_Barrier(MPI_COMM_WORLD);
+            if (rank == 0) {
+                printf("every row written\n");
+                fflush(stdout);
+            }
+        }
         nanosleep(&pause, NULL);
     }
     store_close(s);
-    return 0;
-}
-
-static int count_done(const char *path)
-{
-    pf_store_info info;
-    pf_error err = {0};
-    if (store_inspect(path, &info, &err) != 0 || !info.exists) {
-        printf("0\n");
-        return 0;
-    }
-    printf("%lld\n", (long long)(info.count[PF_STATUS_DONE] + info.count[PF_STATUS_DIVERGED]));
     return 0;
 }
 
@@ -967,7 +965,12 @@ static void inspect_other_format(void **state)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    pf_error init_err = {0};
+    if (pf_mpi_init(&argc, &argv, &init_err) != 0) {
+        fprintf(stderr, "%s\n", init_err.msg);
+        MPI_Finalize();
+        return 1;
+    }
     store_quiet_hdf5();
     int rc;
     if (argc >= 4 && strcmp(argv[1], "--mpi-write") == 0) {
@@ -980,8 +983,6 @@ int main(int argc, char **argv)
         printf("rows done: %lld\n", (long long)ndone);
     } else if (argc >= 4 && strcmp(argv[1], "--set-format") == 0) {
         rc = set_format(argv[2], (int32_t)atoi(argv[3]));
-    } else if (argc >= 3 && strcmp(argv[1], "--count-done") == 0) {
-        rc = count_done(argv[2]);
     } else {
         snprintf(tmpdir, sizeof tmpdir, "%s/pf-store.XXXXXX",
                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");

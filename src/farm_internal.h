@@ -1,0 +1,79 @@
+/* farm_internal.h -- what the farm's source files share (farm.c, farm_prepare.c, farm_worker.c):
+ * the plan rank 0 makes and shares, and the run's context. Private to the farm. */
+#ifndef POISONFARM_FARM_INTERNAL_H
+#define POISONFARM_FARM_INTERNAL_H
+
+#include "poisonfarm/data.h"
+#include "poisonfarm/farm.h"
+#include "poisonfarm/lock.h"
+#include "poisonfarm/sched.h"
+#include "poisonfarm/store.h"
+
+#include <mpi.h>
+#include <stdint.h>
+
+/* What rank 0 decides before anything collective, broadcast as raw bytes. */
+typedef struct {
+    int64_t nconfigs;
+    int exists;                    /* resuming an existing file */
+    int threads;
+    pf_isa isa;                    /* --isa: the kernels' path every rank pins (auto: its CPU's) */
+    int epochs_capped;
+    int need[PF_DS_COUNT];         /* datasets of the configurations this run trains */
+    char output[PF_PATH_MAX];
+    char ckpt_dir[PF_PATH_MAX];
+    char data_dir[PF_PATH_MAX];
+    char file_id[40];
+    uint64_t fingerprint;
+} farm_plan;
+
+typedef struct {
+    farm_plan plan;
+    pf_store_config *configs;      /* nconfigs */
+    pf_status *status;             /* nconfigs, as read at start */
+    char *job_text, *job_path, *checksums;
+    char *hosts;                   /* rank 0: every rank's host, PF_HOST_LEN bytes each */
+    int32_t nhosts;                /* rank 0: distinct hosts */
+    pf_dataset ds[PF_DS_COUNT];    /* node leaders' datasets before sharing, everyone's after */
+    MPI_Win win[PF_DS_COUNT];
+    MPI_Comm node;                 /* the ranks of this host (pf_mpi_node_comm) */
+    pf_lock *lock;                 /* rank 0: this run's hold on the results file */
+    int move_old;                  /* rank 0: --force, move the file of another grid or format aside */
+    char old_file_id[40];          /* rank 0: its file id (its checkpoint directory moves too) */
+} farm_ctx;
+
+/* The tag of a host's data-check message to rank 0 (the scheduler's tags are 101-103). */
+enum { FARM_TAG_NODE_DATA = 104 };
+
+/* Rank 0, before anything collective: checks everything the user gave and fills ctx (plan,
+ * configs, job text and path, data checksums, the loaded datasets, the lock, what claiming the
+ * output will move aside). 0, or -1 with a one-line err; on failure nothing was touched and the
+ * lock is not held. */
+int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err);
+
+/* Collective, before the results file is created or opened: the leader of every host but rank 0's
+ * loads the datasets of the run (kept for sharing) and checks them against rank 0's checksums, so
+ * that node-local data directories that differ stop the run before anything is written. Returns 0,
+ * or (rank 0 only) -1 with one line naming the first host and file that differ, and how many other
+ * hosts differ. */
+int farm_verify_node_data(farm_ctx *ctx, int rank, int size, const char *host, pf_error *err);
+
+/* Rank 0, once every host has checked its data: the first changes on disk. Moves the results file
+ * of another grid or format aside (--force) and creates the checkpoint directory. 0, or -1 with
+ * err. */
+int farm_claim_output(farm_ctx *ctx, pf_error *err);
+
+/* One rank's means to run configurations. */
+typedef struct {
+    farm_ctx *ctx;
+    pf_store *store;
+    pf_sched *sched;               /* polled between batches */
+    int rank;
+    char host[PF_HOST_LEN];
+} farm_worker;
+
+/* Trains configuration id on this rank, resuming from its checkpoint when there is one, writes its
+ * row (running, then the result, or pending again when stopped) and fills *out for rank 0. */
+void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out);
+
+#endif

@@ -4,7 +4,10 @@
 #   make run        install what is missing, fetch data, build, run the quick demo job + report
 #   make test       install what is missing, fetch data, build, run every test
 #   make test-multinode  the farm on 3 simulated hosts (namespaces) of this machine, as root
-#   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv)
+#   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv);
+#                   ISA=scalar|avx2|avx512 pins the kernels' path (default auto)
+#   make bench-peer poisonfarm against its PyTorch twin (bench/peer/; installs python3-torch
+#                   when missing), whole-process times and ratios (output/bench-peer.csv)
 #   make deps       install missing packages (root + apt) or say what is missing
 #   make data       fill the data directory (DATA_DIR, default ./data); MIRROR=DIR adds a local
 #                   copy of the official CIFAR archives as the last source (docs/data.md)
@@ -21,6 +24,7 @@ DATA_DIR ?= data
 MIRROR   ?=
 NP       ?= 2
 SANITIZE ?= 0
+ISA      ?= auto
 
 PKGS     := hdf5-openmpi openblas libconfig zlib libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -70,7 +74,7 @@ PNG_LIBS    := $(shell pkg-config --libs libpng 2>/dev/null)
 TOOL_CFLAGS  = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L $(PNG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 CIFAR10_PNG := $(BUILD)/tools/cifar10-png
 
-.PHONY: all run test test-unit test-integ test-slurm test-multinode bench deps data clean install check-build valgrind graph \
+.PHONY: all run test test-unit test-integ test-slurm test-multinode bench bench-peer deps data clean install check-build valgrind graph \
         fuzz fuzz-build fuzz-replay fuzz-ci
 all: $(BIN)
 
@@ -185,7 +189,11 @@ graph: $(LIB)
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@mkdir -p output
-	$(BENCH_BIN)
+	$(BENCH_BIN) --isa $(ISA)
+
+bench-peer: deps data
+	@$(MAKE) --no-print-directory $(BIN)
+	@BIN=$(BIN) DATA_DIR=$(DATA_DIR) ISA=$(ISA) bash bench/peer/run.sh
 
 run: deps data
 	@$(MAKE) --no-print-directory $(BIN)

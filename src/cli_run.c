@@ -21,6 +21,7 @@ static void run_usage(FILE *out)
           "  -o, --output FILE     results file (default: the job's `output`, else output/<job>.h5)\n"
           "      --data-dir DIR    data directory (over the job's data_dir, $POISONFARM_DATA, ./data)\n"
           "      --threads T       compute threads per rank (over the job's `threads`; default 1)\n"
+          "      --isa PATH        kernels: auto (each CPU's default), scalar, avx2, avx512\n"
           "      --force           move a results file of another grid or format aside (never deleted)\n"
           "      --retry-failed    run failed and diverged configurations again\n"
           "      --stop-after K    stop gracefully once K more configurations are done (as SIGUSR1)\n"
@@ -40,6 +41,7 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
         {"threads", required_argument, NULL, 't'},  {"force", no_argument, NULL, 'f'},
         {"retry-failed", no_argument, NULL, 'r'},   {"stop-after", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"isa", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -71,6 +73,10 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
             o->stop_after = v;
             break;
         }
+        case 'i':
+            if (isa_from_name(optarg, &o->isa) != 0)
+                return pf_error_set(err, PF_ERR_USAGE, "--isa: expected auto, scalar, avx2 or avx512, got '%s'", optarg);
+            break;
         case 'f': o->force = 1; break;
         case 'r': o->retry_failed = 1; break;
         case 'q': o->quiet = 1; break;

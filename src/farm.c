@@ -323,15 +323,20 @@ int farm_run(const pf_run_opts *opts)
     for (int64_t i = 0; i < q.n; i++) PF_ASSERT(ctx.plan.need[ctx.configs[q.ids[i]].cfg.dataset]);
     shm_share_datasets(ctx.ds, ctx.win, ctx.plan.need, ctx.node);
 
+    if (rank == 0) blas_core_warn(); /* after validation: a user error stays one line */
     if (rank == 0 && !opts->quiet) {
+        pf_isa isa = PF_ISA_SCALAR;
+        (void)cpu_resolve_isa(ctx.plan.isa, &isa);
         char bytes[64] = "";
         if (ctx.plan.file_bytes > 0) {
             char b[32];
             snprintf(bytes, sizeof bytes, " (new, %s)", fs_format_bytes(ctx.plan.file_bytes, b, sizeof b));
         }
-        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s -> %s%s\n",
+        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s, "
+               "kernels %s (%s) -> %s%s\n",
                ctx.job_path, (long long)n, (long long)q.done, (long long)q.n, size, size == 1 ? "" : "s",
-               ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", ctx.plan.output, bytes);
+               ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", isa_name(isa),
+               ctx.plan.isa == PF_ISA_AUTO ? "rank 0's CPU default" : "pinned by --isa", ctx.plan.output, bytes);
         fflush(stdout);
     }
 

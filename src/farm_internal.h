@@ -17,6 +17,7 @@ typedef struct {
     int64_t nconfigs;
     int exists;                    /* resuming an existing file */
     int threads;
+    pf_isa isa;                    /* --isa: the kernels' path every rank pins (auto: its CPU's) */
     int epochs_capped;
     int need[PF_DS_COUNT];         /* datasets of the configurations this run trains */
     char output[PF_PATH_MAX];

@@ -154,6 +154,12 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         goto cleanup;
     }
     plan->threads = opts->threads > 0 ? opts->threads : (job.threads > 0 ? job.threads : 1);
+    plan->isa = opts->isa;
+    if (!cpu_has_isa(opts->isa)) {
+        pf_error_set(err, PF_ERR_USAGE, "--isa %s: this CPU (or its operating system) cannot run the %s kernels",
+                     isa_name(opts->isa), isa_name(opts->isa));
+        goto cleanup;
+    }
     plan->epochs_capped = job.epochs_capped;
 
     /* The output must be writable, and ours alone: the lock comes first, and everything about the

@@ -88,6 +88,8 @@ static int check_result(const pf_results *r, int64_t i, const char *path, pf_err
         return bad_row(err, path, "results", i, "status", "%d is not a status", (int)w->status);
     if ((int)w->stop < 0 || w->stop >= PF_STOP_COUNT)
         return bad_row(err, path, "results", i, "stop", "%d is not a stop reason", (int)w->stop);
+    if ((int)w->isa < 0 || w->isa >= PF_ISA_COUNT)
+        return bad_row(err, path, "results", i, "isa", "%d is not a kernel path", (int)w->isa);
     const struct {
         const char *name;
         double v;

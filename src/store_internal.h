@@ -16,8 +16,9 @@
  * 4: the modes pairflip, asymmetric and file; /configs gains label_file and label_file_hash;
  * /results gains noise_rate and the detection measures; /transitions and /suspects.
  * 5: /ranks (every rank's host, for every run that starts); /runs rows carry the run's number and
- * its number of hosts instead of a 256-character host list; no hostnames root attribute. */
-#define PF_STORE_FORMAT 5
+ * its number of hosts instead of a 256-character host list; no hostnames root attribute.
+ * 6: /results gains isa, the conv kernels' path of each result. */
+#define PF_STORE_FORMAT 6
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_NHIST 6
 /* The most rows a reader accepts (the job-file loader allows a million configurations). */

@@ -15,6 +15,7 @@
 #define POISONFARM_STORE_H
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/cpu.h"
 #include "poisonfarm/train.h"
 
 #include <mpi.h>
@@ -60,6 +61,8 @@ typedef struct {
     int32_t rank;
     char host[PF_HOST_LEN];
     char reason[PF_REASON_LEN];   /* why it failed, "" otherwise */
+    pf_isa isa;                   /* the conv kernels' path that produced the result (cpu.h);
+                                     PF_ISA_AUTO ("none" in the file) without a result */
 } pf_store_row;
 
 /* The /results row of a configuration that could not run: status failed, its rank and host, and

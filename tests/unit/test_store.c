@@ -115,6 +115,7 @@ static void make_result(const pf_store_config *c, int round, pf_store_row *row, 
     snprintf(row->host, sizeof row->host, "host-%d", (int)id);
     snprintf(row->reason, sizeof row->reason, "%s",
              row->status == PF_STATUS_DIVERGED ? "loss became NaN at epoch 2" : "");
+    row->isa = (pf_isa)(PF_ISA_SCALAR + (id + round) % 3); /* scalar, avx2, avx512 */
     double *h[6];
     for (int k = 0; k < 6; k++) {
         h[k] = f->h[k];
@@ -174,6 +175,7 @@ static const char *check_done_row(const pf_results *r, int64_t id, int round)
     if (got->rank != want.rank) return "rank";
     if (strcmp(got->host, want.host) != 0) return "host";
     if (strcmp(got->reason, want.reason) != 0) return "reason";
+    if (got->isa != want.isa) return "isa";
     for (int k = 0; k < 6; k++)
         for (int32_t e = 0; e < r->max_epochs; e++) {
             double w = e < c->cfg.max_epochs ? f.h[k][e] : NAN;
@@ -323,6 +325,7 @@ static void round_trip(void **state)
     assert_int_equal(r.rows[4].epochs, -1);
     assert_int_equal(r.rows[4].n_poisoned, -1);
     assert_int_equal(r.rows[4].stop, PF_STOP_NONE);
+    assert_int_equal(r.rows[4].isa, PF_ISA_AUTO); /* no result: "none" */
     assert_true(isnan(r.rows[4].noise_rate) && isnan(r.rows[4].detect_auroc) && isnan(r.rows[4].detect_top10));
     assert_int_equal(r.rows[4].detect_flagged, -1);
     assert_no_matrices(&r, 4);
@@ -352,6 +355,7 @@ static void round_trip(void **state)
     assert_int_equal(r.rows[2].rank, -1);
     assert_int_equal(r.rows[2].n_val_poisoned, -1);
     assert_string_equal(r.rows[2].host, "");
+    assert_int_equal(r.rows[2].isa, PF_ISA_AUTO);
     for (int e = 0; e < T_MAXEP; e++) assert_true(isnan(r.history[3][2 * T_MAXEP + e]));
     for (int i = 0; i < T_KMAX * T_KMAX; i++) assert_int_equal(r.confusion[2 * T_KMAX * T_KMAX + i], 0);
     assert_no_matrices(&r, 2);
@@ -405,7 +409,8 @@ static void h5dump_shows_names_and_attributes(void **state)
                           "\"early\"", "\"none\"", "\"host-1\"", "poison_validation", "n_train",
                           "\"first_wrong\"", "\"pairflip\"", "\"asymmetric\"", "\"file\"", "noise_rate",
                           "detect_auroc", "detect_precision", "detect_recall", "detect_top1",
-                          "detect_top5", "detect_top10", "detect_flagged", "H5T_STR_NULLTERM"};
+                          "detect_top5", "detect_top10", "detect_flagged", "H5T_STR_NULLTERM",
+                          "\"isa\";", "\"avx2\"", "\"avx512\"", "\"scalar\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (strstr(out, want[i]) == NULL) fail_msg("h5dump output lacks %s", want[i]);
     /* /configs has a column for every field of the configuration table. */

@@ -1,6 +1,7 @@
 /* checkpoint.c -- the checkpoint file of one training run (format: checkpoint.h). */
 #include "poisonfarm/checkpoint.h"
 
+#include "poisonfarm/fsutil.h"
 #include "train_internal.h"
 
 #include <errno.h>
@@ -259,13 +260,17 @@ int checkpoint_restore(pf_trainer *t, const char *path, pf_error *err)
 {
     int rc = -1;
     uint8_t *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return pf_error_set(err, errno == ENOENT ? PF_ERR_MISSING : PF_ERR_IO, "%s: cannot open checkpoint: %s",
-                            path, strerror(errno));
+    /* Only a regular file: a FIFO at the checkpoint's path must not block the rank. */
+    int fd = fs_open_regular(path, "checkpoint", err);
+    if (fd < 0) return -1;
+    FILE *f = fdopen(fd, "rb");
+    if (f == NULL) {
+        close(fd);
+        return pf_error_set(err, PF_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        pf_error_set(err, PF_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: cannot read checkpoint: %s", path, strerror(errno));
         goto cleanup;
     }
     size_t size = (size_t)st.st_size;

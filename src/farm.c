@@ -4,7 +4,6 @@
  * then the clean end: the /runs row, the summary line, the exit status. */
 #include "farm_internal.h"
 
-#include "poisonfarm/grid.h"
 #include "poisonfarm/mpi_util.h"
 #include "poisonfarm/shm.h"
 
@@ -27,7 +26,6 @@ typedef struct {
     int64_t total_done;            /* done in the file */
     int64_t failed;                /* failed or diverged in the file */
     double cost_total, cost_done;
-    double *cost;                  /* per configuration */
 } farm_run_state;
 
 /* ---- the scheduler's calls into the farm --------------------------------------------------- */
@@ -54,7 +52,7 @@ static void on_finished(void *p, const sched_outcome *r, int from)
     farm_ctx *ctx = st->ctx;
     const pf_config *c = &ctx->configs[r->id].cfg;
     st->done_this_run++;
-    st->cost_done += st->cost[r->id];
+    st->cost_done += ctx->cost[r->id];
     if (r->status == PF_STATUS_DONE)
         st->total_done++;
     else
@@ -123,7 +121,9 @@ static void share_plan(farm_ctx *ctx, int rank)
     PF_MPI_CHECK(MPI_Bcast(&ctx->plan, (int)sizeof ctx->plan, MPI_BYTE, 0, MPI_COMM_WORLD));
     int64_t n = ctx->plan.nconfigs;
     if (rank != 0) ctx->configs = pf_malloc(sizeof *ctx->configs * (size_t)(n ? n : 1));
+    if (rank != 0) ctx->cost = pf_malloc(sizeof *ctx->cost * (size_t)(n ? n : 1));
     pf_mpi_bcast_bytes(ctx->configs, sizeof *ctx->configs * (size_t)n, 0, MPI_COMM_WORLD);
+    pf_mpi_bcast_bytes(ctx->cost, sizeof *ctx->cost * (size_t)n, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->job_text, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->job_path, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->checksums, 0, MPI_COMM_WORLD);
@@ -138,6 +138,7 @@ static void ctx_free(farm_ctx *ctx)
             dataset_free(&ctx->ds[d]);
     }
     free(ctx->configs);
+    free(ctx->cost);
     free(ctx->status);
     free(ctx->job_text);
     free(ctx->job_path);
@@ -304,12 +305,10 @@ int farm_run(const pf_run_opts *opts)
     int32_t run_number = 0;
     pf_store *store = open_store(&ctx, size, &run_number);
 
-    /* Every rank builds the queue (rank 0 hands it out) and so knows which datasets to share. */
+    /* Rank 0 builds the queue and hands it out; the others get an empty one. */
     const int64_t n = ctx.plan.nconfigs;
-    st.cost = pf_malloc(sizeof *st.cost * (size_t)(n ? n : 1));
-    for (int64_t i = 0; i < n; i++) st.cost[i] = grid_config_cost(&ctx.configs[i].cfg, ctx.configs[i].n_train);
     sched_queue q;
-    sched_queue_build(&q, ctx.status, st.cost, n, opts->retry_failed);
+    sched_queue_build(&q, ctx.status, ctx.cost, rank == 0 ? n : 0, opts->retry_failed);
     st.total_done = q.done;
     st.failed = q.failed;
     st.cost_total = q.cost;
@@ -327,14 +326,13 @@ int farm_run(const pf_run_opts *opts)
 
     const sched_ops ops = {on_run, on_finished, on_stopping, &st};
     pf_sched *sched = sched_create(MPI_COMM_WORLD, &q, &ops);
-    st.worker = (farm_worker){&ctx, store, sched, rank, ""};
+    st.worker = (farm_worker){&ctx, store, sched, rank, opts->verbose, ""};
     snprintf(st.worker.host, sizeof st.worker.host, "%s", host);
     sched_main(sched);
     sched_free(sched);
 
     int exit_code = finish(&st, store, rank, size, t_start_wall, run_number);
     sched_queue_free(&q);
-    free(st.cost);
     ctx_free(&ctx);
     return exit_code;
 }

@@ -18,6 +18,7 @@ typedef struct {
     int exists;                    /* resuming an existing file */
     int threads;
     int epochs_capped;
+    double checkpoint_interval;    /* seconds, at most, between a configuration's checkpoints */
     int need[PF_DS_COUNT];         /* datasets of the configurations this run trains */
     char output[PF_PATH_MAX];
     char ckpt_dir[PF_PATH_MAX];
@@ -29,6 +30,8 @@ typedef struct {
 typedef struct {
     farm_plan plan;
     pf_store_config *configs;      /* nconfigs */
+    double *cost;                  /* nconfigs: estimated cost (grid_config_cost), computed once by
+                                      rank 0 and shared */
     pf_status *status;             /* nconfigs, as read at start */
     char *job_text, *job_path, *checksums;
     char *hosts;                   /* rank 0: every rank's host, PF_HOST_LEN bytes each */
@@ -68,6 +71,7 @@ typedef struct {
     pf_store *store;
     pf_sched *sched;               /* polled between batches */
     int rank;
+    int verbose;                   /* a line per completed epoch (--verbose) */
     char host[PF_HOST_LEN];
 } farm_worker;
 

@@ -95,6 +95,7 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     }
     plan->threads = opts->threads > 0 ? opts->threads : (job.threads > 0 ? job.threads : 1);
     plan->epochs_capped = job.epochs_capped;
+    plan->checkpoint_interval = opts->checkpoint_interval >= 0 ? opts->checkpoint_interval : job.checkpoint_interval;
 
     /* An existing results file: same grid (and data) or refused. */
     pf_store_info info;
@@ -177,6 +178,8 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         ctx->job_text = strdup(job.text);
     }
     PF_CHECK_ALLOC(ctx->job_text);
+    /* Each configuration's estimated cost, once: for the queue, the progress and a dry run. */
+    ctx->cost = pf_malloc(sizeof *ctx->cost * (size_t)(plan->nconfigs ? plan->nconfigs : 1));
     ctx->job_path = strdup(found);
     PF_CHECK_ALLOC(ctx->job_path);
 
@@ -191,6 +194,7 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
             goto cleanup;
         }
         if (!resume) c->n_train = used;
+        ctx->cost[i] = grid_config_cost(&c->cfg, c->n_train);
     }
 
     /* The output must be writable, and ours alone. */

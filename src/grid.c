@@ -21,8 +21,8 @@
 #define GRID_MAX_CONFIGS 1000000
 
 /* The run's own keys, besides one per configuration field (config.h). */
-static const char *const run_keys[] = {"threads", "data_dir", "output", "description"};
-enum { R_THREADS, R_DATA_DIR, R_OUTPUT, R_DESCRIPTION, R_COUNT };
+static const char *const run_keys[] = {"threads", "data_dir", "output", "description", "checkpoint_interval"};
+enum { R_THREADS, R_DATA_DIR, R_OUTPUT, R_DESCRIPTION, R_CKPT_INTERVAL, R_COUNT };
 #define GRID_NKEYS (PF_NFIELDS + R_COUNT)
 
 /* The job file's key k (a configuration field's or the run's own); NULL for a derived field. */
@@ -370,6 +370,16 @@ static int read_keys(const parse_ctx *ctx, config_t *cf, pf_job *job)
             return fail_at(ctx, line_of(s), "'threads' = %lld is out of range [1, 1024]",
                            (long long)config_setting_get_int64(s));
         job->threads = (int32_t)config_setting_get_int64(s);
+    }
+    job->checkpoint_interval = PF_CHECKPOINT_INTERVAL_DEFAULT;
+    if ((s = found[PF_NFIELDS + R_CKPT_INTERVAL]) != NULL) {
+        if (!is_number(s))
+            return fail_at(ctx, line_of(s), "'checkpoint_interval' must be a number of seconds (got %s)", type_words(s));
+        double v = number_of(s);
+        if (!(v >= 0 && v <= PF_CHECKPOINT_INTERVAL_MAX))
+            return fail_at(ctx, line_of(s), "'checkpoint_interval' = %g is out of range [0, %g] seconds", v,
+                           PF_CHECKPOINT_INTERVAL_MAX);
+        job->checkpoint_interval = v;
     }
     if ((s = found[PF_NFIELDS + R_DATA_DIR]) != NULL && setting_path(ctx, s, job->data_dir) != 0) return -1;
     if ((s = found[PF_NFIELDS + R_OUTPUT]) != NULL && setting_path(ctx, s, job->output) != 0) return -1;

@@ -24,6 +24,8 @@ typedef struct {
     int retry_failed;             /* run failed and diverged configurations again */
     int quiet;                    /* no per-configuration progress lines */
     int64_t stop_after;           /* stop once this many more are done (0 = never) */
+    double checkpoint_interval;   /* --checkpoint-interval seconds (< 0 = the job's setting) */
+    int verbose;                  /* a line per completed epoch and per checkpoint, from every rank */
 } pf_run_opts;
 
 /* Runs the job. Collective over MPI_COMM_WORLD; MPI must be initialised by pf_mpi_init (and is left

@@ -16,6 +16,10 @@
 
 #define PF_GRID_MAX_AXIS 256
 
+/* The job setting checkpoint_interval (seconds): its default and largest value. */
+#define PF_CHECKPOINT_INTERVAL_DEFAULT 60.0
+#define PF_CHECKPOINT_INTERVAL_MAX 86400.0
+
 /* The values a job gives one configuration field: an axis' list, a count's 0..N-1, or a setting's
  * one value (the default when the key is absent, with line 0). */
 typedef struct {
@@ -35,6 +39,8 @@ typedef struct {
 
     /* The run's settings (not part of any configuration). */
     int32_t threads;            /* OpenMP threads per rank, 1 */
+    double checkpoint_interval; /* seconds between a running configuration's checkpoints, at most
+                                   (0: every epoch), PF_CHECKPOINT_INTERVAL_DEFAULT */
     int epochs_capped;          /* 1 when max_epochs < 100: reported in results and report */
     /* Paths, "" when not set. Relative paths are relative to the working directory. */
     char data_dir[PF_PATH_MAX];

@@ -111,6 +111,7 @@ int cmd_run(int argc, char **argv)
 {
     /* Handlers first: a SIGUSR1 that arrives before them would kill the rank. */
     pf_install_stop_signals();
+    (void)pf_raise_open_files(); /* MPI over TCP: a socket per rank on another node */
     pf_error err = {0};
     int init = pf_mpi_init(&argc, &argv, &err);
     int rank = 0;

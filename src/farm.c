@@ -173,6 +173,7 @@ static int node_verdict(farm_ctx *ctx, int rank, int size, const char *host)
 {
     pf_error err = {0};
     pf_mpi_node_comm(MPI_COMM_WORLD, &ctx->node);
+    (void)pf_mpi_check_open_files(MPI_COMM_WORLD, ctx->node);
     int bad = farm_verify_node_data(ctx, rank, size, host, &err) == 0 ? 0 : 1;
     if (rank == 0 && !bad) bad = farm_claim_output(ctx, &err) == 0 ? 0 : 1;
     PF_MPI_CHECK(MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD));

@@ -134,11 +134,12 @@ static void enter_stopping(pf_sched *s)
     }
 }
 
-/* Rank 0: answers every waiting rank. */
-static void serve(pf_sched *s)
+/* Rank 0: answers every waiting rank; returns how many. */
+static int serve(pf_sched *s)
 {
+    int answered = 0;
     if (pf_stop_flag) enter_stopping(s);
-    for (;;) {
+    for (;; answered++) {
         int flag = 0;
         MPI_Status status;
         PF_MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, s->comm, &flag, &status));
@@ -160,12 +161,13 @@ static void serve(pf_sched *s)
         /* The rank posted its receive before it sent the request: this send never waits long. */
         PF_MPI_CHECK(MPI_Send(&a, (int)sizeof a, MPI_BYTE, w, TAG_ASSIGN, s->comm));
     }
+    return answered;
 }
 
 void sched_poll(pf_sched *s)
 {
     if (s->rank == 0) {
-        serve(s);
+        (void)serve(s);
         return;
     }
     int flag = 0;
@@ -175,8 +177,10 @@ void sched_poll(pf_sched *s)
 
 static void main_rank0(pf_sched *s)
 {
+    pf_poll poll;
+    pf_poll_init(&poll, PF_POLL_MAX_MS);
     for (;;) {
-        serve(s);
+        if (serve(s) > 0) pf_poll_reset(&poll);
         if (!s->stopping && s->next < s->q->n) {
             int64_t id = s->q->ids[s->next++];
             s->busy[0] = id;
@@ -188,7 +192,7 @@ static void main_rank0(pf_sched *s)
             continue;
         }
         if (s->released == s->size - 1) break;
-        pf_sleep_ms(2);
+        pf_poll_sleep(&poll);
     }
     /* Every rank a stop message went to has received it (its last assignment said so). */
     for (int w = 1; w < s->size; w++)

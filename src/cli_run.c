@@ -28,6 +28,10 @@ static void run_usage(FILE *out)
           "      --checkpoint-interval S  checkpoint a running configuration at most every S seconds\n"
           "                        (over the job's checkpoint_interval; default 60; 0 = every epoch);\n"
           "                        always at a stop\n"
+          "      --dry-run SCALE   train nothing: each configuration sleeps its estimate (as poisonfarm\n"
+          "                        grid prints it) x SCALE, and its row is written as simulated into a\n"
+          "                        file marked as a dry run's (report, train --from and a real run refuse\n"
+          "                        it); ends with what the farm measured (docs/scaling.md)\n"
           "  -q, --quiet           no per-configuration progress lines\n"
           "  -v, --verbose         also a line per completed epoch and checkpoint, from every rank\n"
           "  -h, --help            this help\n"
@@ -46,6 +50,7 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
         {"retry-failed", no_argument, NULL, 'r'},   {"stop-after", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {"checkpoint-interval", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
+        {"dry-run", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -88,6 +93,14 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
             break;
         }
         case 'v': o->verbose = 1; break;
+        case 'D': {
+            double v = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(v > 0 && v <= 1000))
+                return pf_error_set(err, PF_ERR_USAGE, "--dry-run: expected a SCALE above 0, at most 1000, got '%s'",
+                                    optarg);
+            o->dry_run_scale = v;
+            break;
+        }
         case 'f': o->force = 1; break;
         case 'r': o->retry_failed = 1; break;
         case 'q': o->quiet = 1; break;

@@ -4,6 +4,7 @@
  * then the clean end: the /runs row, the summary line, the exit status. */
 #include "farm_internal.h"
 
+#include "poisonfarm/grid.h"
 #include "poisonfarm/mpi_util.h"
 #include "poisonfarm/shm.h"
 
@@ -26,6 +27,7 @@ typedef struct {
     int64_t total_done;            /* done in the file */
     int64_t failed;                /* failed or diverged in the file */
     double cost_total, cost_done;
+    farm_dry_stats dry;            /* a dry run's measurements */
 } farm_run_state;
 
 /* ---- the scheduler's calls into the farm --------------------------------------------------- */
@@ -33,7 +35,10 @@ typedef struct {
 static void on_run(void *p, int64_t id, sched_outcome *out)
 {
     farm_run_state *st = p;
-    farm_run_config(&st->worker, id, out);
+    if (st->ctx->plan.dry_run_scale > 0)
+        farm_simulate_config(&st->worker, id, out);
+    else
+        farm_run_config(&st->worker, id, out);
     st->busy_seconds += out->seconds;
 }
 
@@ -53,7 +58,9 @@ static void on_finished(void *p, const sched_outcome *r, int from)
     const pf_config *c = &ctx->configs[r->id].cfg;
     st->done_this_run++;
     st->cost_done += ctx->cost[r->id];
-    if (r->status == PF_STATUS_DONE)
+    st->dry.t_last = pf_now();
+    st->dry.assigned++;
+    if (r->status == PF_STATUS_DONE || r->status == PF_STATUS_SIMULATED)
         st->total_done++;
     else
         st->failed++;
@@ -69,7 +76,9 @@ static void on_finished(void *p, const sched_outcome *r, int from)
         snprintf(subset, sizeof subset, "full");
     else
         snprintf(subset, sizeof subset, "%d", c->subset);
-    if (r->status == PF_STATUS_FAILED)
+    if (r->status == PF_STATUS_SIMULATED)
+        snprintf(acc, sizeof acc, "simulated");
+    else if (r->status == PF_STATUS_FAILED)
         snprintf(acc, sizeof acc, "FAILED");
     else if (r->status == PF_STATUS_DIVERGED)
         snprintf(acc, sizeof acc, "diverged (best %.1f%% @ep %d)", 100.0 * r->accuracy, r->best_epoch);
@@ -194,8 +203,9 @@ static pf_store *open_store(farm_ctx *ctx, int size, int32_t *run_number)
     if (ctx->plan.exists) {
         store = store_open(MPI_COMM_WORLD, ctx->plan.output);
     } else {
-        pf_store_meta meta = {ctx->job_text, ctx->job_path, ctx->plan.fingerprint, ctx->checksums,
-                              size, ctx->plan.epochs_capped, ctx->plan.file_id};
+        pf_store_meta meta = {ctx->job_text,    ctx->job_path,           ctx->plan.fingerprint,
+                              ctx->checksums,   size,                    ctx->plan.epochs_capped,
+                              ctx->plan.file_id, ctx->plan.dry_run_scale};
         store = store_create(MPI_COMM_WORLD, ctx->plan.output, ctx->configs, ctx->plan.nconfigs, &meta);
     }
     *run_number = store_begin_run(store, ctx->hosts);
@@ -209,12 +219,16 @@ static pf_store *open_store(farm_ctx *ctx, int size, int32_t *run_number)
 
 /* Collective: the clean end. Rank 0 counts what the file holds now, prints the summary and decides
  * the exit status; every rank appends the /runs row and closes the file. */
-static int finish(farm_run_state *st, pf_store *store, int rank, int size, double t_start_wall,
-                  int32_t run_number)
+static int finish(farm_run_state *st, pf_store *store, const pf_sched *sched, int rank, int size,
+                  double t_start_wall, int32_t run_number)
 {
     farm_ctx *ctx = st->ctx;
     /* Everyone together, without spinning while the last ones finish. */
     pf_mpi_barrier(MPI_COMM_WORLD);
+    if (ctx->plan.dry_run_scale > 0) {
+        st->dry.busy = st->busy_seconds;
+        farm_dry_run_summary(ctx, &st->worker, sched, &st->dry, rank, size);
+    }
     double busy = st->busy_seconds, busy_sum = 0;
     int64_t done = st->done_this_run, done_sum = 0;
     PF_MPI_CHECK(MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));
@@ -313,6 +327,13 @@ int farm_run(const pf_run_opts *opts)
     st.total_done = q.done;
     st.failed = q.failed;
     st.cost_total = q.cost;
+    if (rank == 0 && ctx.plan.dry_run_scale > 0) {
+        /* What `poisonfarm grid -n` would print for this run's queue, at the dry run's scale. */
+        double *secs = pf_malloc(sizeof *secs * (size_t)(q.n ? q.n : 1));
+        for (int64_t i = 0; i < q.n; i++) secs[i] = ctx.cost[q.ids[i]] / ctx.plan.rate * ctx.plan.dry_run_scale;
+        st.dry.lpt = grid_lpt_makespan(secs, q.n, size);
+        free(secs);
+    }
     /* Only the datasets of configurations to run are shared (need: farm_prepare, from the same
        statuses). */
     for (int64_t i = 0; i < q.n; i++) PF_ASSERT(ctx.plan.need[ctx.configs[q.ids[i]].cfg.dataset]);
@@ -327,12 +348,15 @@ int farm_run(const pf_run_opts *opts)
 
     const sched_ops ops = {on_run, on_finished, on_stopping, &st};
     pf_sched *sched = sched_create(MPI_COMM_WORLD, &q, &ops);
-    st.worker = (farm_worker){&ctx, store, sched, rank, opts->verbose, ""};
+    st.worker = (farm_worker){&ctx, store, sched, rank, opts->verbose, "", {NULL, 0, 0}};
     snprintf(st.worker.host, sizeof st.worker.host, "%s", host);
+    st.dry.t_start = st.t_start;
+    st.dry.t_sched = pf_now();
     sched_main(sched);
-    sched_free(sched);
 
-    int exit_code = finish(&st, store, rank, size, t_start_wall, run_number);
+    int exit_code = finish(&st, store, sched, rank, size, t_start_wall, run_number);
+    sched_free(sched);
+    farm_samples_free(&st.worker.writes);
     sched_queue_free(&q);
     ctx_free(&ctx);
     return exit_code;

@@ -116,6 +116,29 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         memset(&info, 0, sizeof info);
     }
 
+    /* Real results and a dry run's simulated rows never meet in one file. */
+    const int dry = opts->dry_run_scale > 0;
+    if (info.exists && info.simulated != dry) {
+        if (!opts->force) {
+            if (dry)
+                pf_error_set(err, PF_ERR_USAGE,
+                             "%s holds real results: a dry run never writes into them; use -o to write elsewhere, or "
+                             "--force to move the file aside",
+                             plan->output);
+            else
+                pf_error_set(err, PF_ERR_USAGE,
+                             "%s is a dry run's file (simulated rows, nothing trained): a real run never resumes it; "
+                             "use -o to write elsewhere, or --force to move it aside",
+                             plan->output);
+            goto cleanup;
+        }
+        /* Moved aside by farm_claim_output, once every host has checked its data. */
+        ctx->move_old = 1;
+        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", info.file_id);
+        memset(&info, 0, sizeof info);
+    }
+    plan->dry_run_scale = opts->dry_run_scale;
+
     /* Which configurations, and so which datasets, this run needs. */
     pf_results old;
     memset(&old, 0, sizeof old);
@@ -215,6 +238,8 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory path too long", plan->output);
         goto cleanup;
     }
+    /* A dry run sleeps the estimates of this machine, as `poisonfarm grid` prints them. */
+    if (dry) plan->rate = grid_calibrate(plan->threads);
     rc = 0;
 
 cleanup:

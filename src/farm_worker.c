@@ -113,7 +113,9 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
         pf_store_row row;
         const pf_result *res = trainer_result(t);
         store_row_finished(&row, res, w->rank, w->host);
+        double tw = pf_now();
         store_write_result(w->store, id, &row, res);
+        farm_samples_add(&w->writes, pf_now() - tw);
         (void)unlink(hc.ckpt);
         out->kind = SCHED_DONE;
         out->status = row.status;

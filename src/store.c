@@ -52,7 +52,8 @@ static const char *const str_attr_names[A_NSTR] = {
 /* The scalar root attributes. */
 typedef struct {
     uint64_t fingerprint;
-    int32_t ranks, epochs_capped, format;
+    int32_t ranks, epochs_capped, format, simulated;
+    double dry_run_scale;
 } scalar_attrs;
 
 static char *dup_or_empty(const char *s)
@@ -222,6 +223,8 @@ pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *c
         sc.ranks = meta ? meta->ranks : 0;
         sc.epochs_capped = meta ? meta->epochs_capped : 0;
         sc.format = PF_STORE_FORMAT;
+        sc.dry_run_scale = meta ? meta->dry_run_scale : 0;
+        sc.simulated = sc.dry_run_scale > 0;
     }
     /* Attribute writes are collective metadata: every rank must write the same bytes, and the
        creation time or the BLAS core could differ between ranks and nodes. */
@@ -297,6 +300,9 @@ pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *c
     attr_num(s->file, "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, &sc.fingerprint);
     attr_num(s->file, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT32, &sc.ranks);
     attr_num(s->file, "epochs_capped", H5T_STD_I32LE, H5T_NATIVE_INT32, &sc.epochs_capped);
+    /* Every file says whether it holds results or a dry run's simulated rows. */
+    attr_num(s->file, PF_STORE_SIMULATED_ATTR, H5T_STD_I32LE, H5T_NATIVE_INT32, &sc.simulated);
+    attr_num(s->file, "dry_run_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &sc.dry_run_scale);
 
     /* The configuration table is raw data: rank 0 alone writes it, before the one flush. */
     if (root) PF_H5_CHECK(H5Dwrite(s->configs, t->cfg_mem, H5S_ALL, H5S_ALL, s->dxpl, cfgs));
@@ -355,6 +361,16 @@ void store_row_failed(pf_store_row *row, int32_t rank, const char *host, const c
     row->rank = rank;
     snprintf(row->host, sizeof row->host, "%s", host ? host : "");
     (void)pf_snprintf(row->reason, sizeof row->reason, "%s", reason ? reason : ""); /* truncated if long */
+}
+
+void store_row_simulated(pf_store_row *row, int32_t rank, const char *host, double seconds, double scale)
+{
+    store_row_pending(row);
+    row->status = PF_STATUS_SIMULATED;
+    row->train_seconds = seconds;
+    row->rank = rank;
+    snprintf(row->host, sizeof row->host, "%s", host ? host : "");
+    snprintf(row->reason, sizeof row->reason, "dry run: slept the estimate x %g, nothing trained", scale);
 }
 
 void store_row_finished(pf_store_row *row, const pf_result *res, int32_t rank, const char *host)

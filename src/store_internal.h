@@ -16,9 +16,12 @@
  * 4: the modes pairflip, asymmetric and file; /configs gains label_file and label_file_hash;
  * /results gains noise_rate and the detection measures; /transitions and /suspects.
  * 5: /ranks (every rank's host, for every run that starts); /runs rows carry the run's number and
- * its number of hosts instead of a 256-character host list; no hostnames root attribute. */
-#define PF_STORE_FORMAT 5
+ * its number of hosts instead of a 256-character host list; no hostnames root attribute.
+ * 6: dry runs: the status enum gains simulated; root attributes simulated (int32, 1 for a dry
+ * run's file) and dry_run_scale (float64, 0 for real results). */
+#define PF_STORE_FORMAT 6
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
+#define PF_STORE_SIMULATED_ATTR "simulated"
 #define PF_STORE_NHIST 6
 
 /* Every datatype of the file: *_mem describe our C structs (native, padded), *_file the packed

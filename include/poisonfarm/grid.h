@@ -86,4 +86,17 @@ uint64_t grid_fingerprint(const pf_job *job);
  * n_train <= 0 means: the subset, or the official training-set size. */
 double grid_config_cost(const pf_config *cfg, int32_t n_train);
 
+/* The cost of one training batch of cfg in the same unit: 3 x batch_size forward passes of its model
+ * on its dataset's images. A dry run sleeps in batches of this length. */
+double grid_batch_cost(const pf_config *cfg);
+
+/* The unit's rate on this machine: forward passes per second of the seed model on MNIST-shaped
+ * images with `threads` threads, measured for about half a second. seconds = cost / rate. */
+double grid_calibrate(int threads);
+
+/* The makespan of n jobs of secs[i] seconds on `ranks` ranks when they are handed out most
+ * expensive first to the rank that is free first (the farm's order): what `poisonfarm grid -n`
+ * prints. secs is not changed. */
+double grid_lpt_makespan(const double *secs, int64_t n, long ranks);
+
 #endif

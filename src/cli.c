@@ -22,6 +22,7 @@ static void usage(FILE *out)
           "  train --dataset NAME ...           train one configuration in this process\n"
           "  data [--data-dir DIR]              list the datasets and check their files\n"
           "  report RESULTS.h5 [-o DIR]         figures, CSV tables and a summary of a results file\n"
+          "  check RESULTS.h5                   validate a results file; what a resume would keep\n"
           "\n"
           "  poisonfarm COMMAND --help   options of a command\n"
           "  poisonfarm --version\n",
@@ -44,6 +45,7 @@ int cli_main(int argc, char **argv)
         if (strcmp(c, "train") == 0) return cmd_train(argc - 1, argv + 1);
         if (strcmp(c, "grid") == 0) return cmd_grid(argc - 1, argv + 1);
         if (strcmp(c, "report") == 0) return cmd_report(argc - 1, argv + 1);
+        if (strcmp(c, "check") == 0) return cmd_check(argc - 1, argv + 1);
         if (strcmp(c, "run") == 0) return cmd_run(argc - 1, argv + 1);
         /* Anything else that is not an option must be a job file: `poisonfarm quick` runs the
            installed jobs/quick.cfg. */

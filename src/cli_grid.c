@@ -3,8 +3,10 @@
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/fsutil.h"
 #include "poisonfarm/grid.h"
 #include "poisonfarm/nn.h"
+#include "poisonfarm/store.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -91,6 +93,11 @@ int cmd_grid(int argc, char **argv)
            ranks == 1 ? "" : "s", t2,
            job.epochs_capped ? "" : " (estimates assume early stopping after 30-40 epochs)");
     printf("estimates are rough: early stopping makes real times vary by a factor of about 2\n");
+    /* Every dataset of the results file is allocated when the run starts: its size is known now. */
+    char size[32];
+    printf("results file: about %s (allocated when the run starts)\n",
+           fs_format_bytes(store_grid_size(job.configs, job.nconfigs, strlen(job.text) + strlen(path)), size,
+                           sizeof size));
     free(secs);
     grid_free(&job);
     return PF_EXIT_OK;

@@ -5,6 +5,7 @@
 #include "poisonfarm/mpi_util.h"
 #include "poisonfarm/farm.h"
 #include "poisonfarm/grid.h"
+#include "poisonfarm/store.h"
 
 #include <getopt.h>
 #include <mpi.h>
@@ -22,6 +23,7 @@ static void run_usage(FILE *out)
           "  -o, --output FILE     results file (default: the job's `output`, else output/<job>.h5)\n"
           "      --data-dir DIR    data directory (over the job's data_dir, $POISONFARM_DATA, ./data)\n"
           "      --threads T       compute threads per rank (over the job's `threads`; default 1)\n"
+          "      --isa PATH        kernels: auto (each CPU's default), scalar, avx2, avx512\n"
           "      --force           move a results file of another grid or format aside (never deleted)\n"
           "      --retry-failed    run failed and diverged configurations again\n"
           "      --stop-after K    stop gracefully once K more configurations are done (as SIGUSR1)\n"
@@ -51,6 +53,7 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {"checkpoint-interval", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
         {"dry-run", required_argument, NULL, 'D'},
+        {"isa", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -95,12 +98,16 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
         case 'v': o->verbose = 1; break;
         case 'D': {
             double v = strtod(optarg, &end);
-            if (*optarg == '\0' || *end != '\0' || !(v > 0 && v <= 1000))
-                return pf_error_set(err, PF_ERR_USAGE, "--dry-run: expected a SCALE above 0, at most 1000, got '%s'",
-                                    optarg);
+            if (*optarg == '\0' || *end != '\0' || !(v > 0 && v <= PF_DRY_RUN_SCALE_MAX))
+                return pf_error_set(err, PF_ERR_USAGE, "--dry-run: expected a SCALE above 0, at most %g, got '%s'",
+                                    PF_DRY_RUN_SCALE_MAX, optarg);
             o->dry_run_scale = v;
             break;
         }
+        case 'i':
+            if (isa_from_name(optarg, &o->isa) != 0)
+                return pf_error_set(err, PF_ERR_USAGE, "--isa: expected auto, scalar, avx2 or avx512, got '%s'", optarg);
+            break;
         case 'f': o->force = 1; break;
         case 'r': o->retry_failed = 1; break;
         case 'q': o->quiet = 1; break;

@@ -4,6 +4,7 @@
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/cpu.h"
 #include "poisonfarm/data.h"
 #include "poisonfarm/labelfile.h"
 #include "poisonfarm/nn.h"
@@ -50,7 +51,8 @@ static void print_noise(const pf_dataset *ds, const uint8_t *used, int32_t n)
 static void usage(FILE *out)
 {
     fputs("usage: poisonfarm train --dataset NAME --mode MODE --subset N --percent P [options]\n"
-          "       poisonfarm train --from RESULTS.h5 --id N [--threads T] [--data-dir DIR] [--quiet]\n"
+          "       poisonfarm train --from RESULTS.h5 --id N [--threads T] [--isa PATH] [--data-dir DIR]\n"
+          "                        [--quiet]\n"
           "\n"
           "Trains one configuration in this process (no mpirun needed), prints one line per\n"
           "epoch and ends with one line of key=value pairs (accuracies as fractions). With\n"
@@ -89,6 +91,8 @@ static void usage(FILE *out)
     }
     fputs("options:\n"
           "  --threads T                  compute threads (1); results do not depend on it\n"
+          "  --isa PATH                   the kernels' path: auto (this CPU's default), scalar,\n"
+          "                               avx2, avx512; avx2 and avx512 give identical results\n"
           "  --data-dir DIR               data directory (default: $POISONFARM_DATA, then ./data)\n"
           "  --quiet                      only the summary line\n"
           "  --help\n"
@@ -187,8 +191,8 @@ static void print_detection(const pf_result *r)
 static int same_double(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 
 /* Loads the data, trains cfg and prints the epoch lines and the summary line. */
-static int train_and_report(const pf_config *cfg, long threads, const char *data_dir_arg, int quiet,
-                            const replay_info *replay)
+static int train_and_report(const pf_config *cfg, long threads, pf_isa isa, const char *data_dir_arg,
+                            int quiet, const replay_info *replay)
 {
     int status = PF_EXIT_FAIL;
     pf_dataset ds;
@@ -210,11 +214,12 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
         goto cleanup;
     }
     t = trainer_create(cfg, &ds, (int)threads, &err);
-    if (t == NULL) {
+    if (t == NULL || trainer_set_isa(t, isa, &err) != 0) {
         cli_error("%s", err.msg);
         status = PF_EXIT_USAGE;
         goto cleanup;
     }
+    blas_core_warn(); /* after validation: a user error stays one line */
     const pf_result *r = trainer_result(t);
     if (!quiet) {
         char np[32];
@@ -242,9 +247,10 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
         if (cfg->poison_validation)
             printf("validation labels poisoned: %lld; early stopping watches the poisoned accuracy\n",
                    (long long)r->n_val_poisoned);
-        printf("threads %ld, batch %d, up to %d epochs, seed %llu, repeat %d\n", threads,
-               (int)cfg->batch_size, (int)cfg->max_epochs, (unsigned long long)cfg->seed,
-               (int)cfg->repeat);
+        printf("threads %ld, batch %d, up to %d epochs, seed %llu, repeat %d, kernels %s (%s)\n",
+               threads, (int)cfg->batch_size, (int)cfg->max_epochs, (unsigned long long)cfg->seed,
+               (int)cfg->repeat, isa_name(trainer_isa(t)),
+               isa == PF_ISA_AUTO ? "this CPU's default" : "pinned by --isa");
         fflush(stdout);
     }
 
@@ -286,10 +292,17 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
                   same_double(s->detect_recall, r->detect.recall) &&
                   same_double(s->detect_top1, r->detect.top[0]) && same_double(s->detect_top5, r->detect.top[1]) &&
                   same_double(s->detect_top10, r->detect.top[2]);
-        if (!quiet)
+        if (!quiet) {
             printf("%s\n", !done      ? "the stored configuration has no result to compare with"
                            : matches ? "the replay reproduces the stored result exactly"
                                      : "the replay DIFFERS from the stored result");
+            /* scalar rounds differently from avx2/avx512 (which agree): say which path to pin */
+            const pf_isa now = trainer_isa(t);
+            if (done && s->isa != PF_ISA_AUTO && (s->isa == PF_ISA_SCALAR) != (now == PF_ISA_SCALAR))
+                printf("note: the stored result came from the %s kernels, this replay ran %s "
+                       "(--isa %s replays with the stored path)\n",
+                       isa_name(s->isa), isa_name(now), isa_name(s->isa));
+        }
     }
     printf("dataset=%s mode=%s subset=%d percent=%g seed=%llu repeat=%d model=%s selection=%s "
            "batch_size=%d best_val_acc=%.6f best_epoch=%d final_val_acc=%.6f epochs=%d stop=%s",
@@ -308,6 +321,7 @@ static int train_and_report(const pf_config *cfg, long threads, const char *data
            "detect_top10=%.6f detect_flagged=%lld seconds=%.2f",
            r->detect.auroc, r->detect.precision, r->detect.recall, r->detect.top[0], r->detect.top[1],
            r->detect.top[2], (long long)(r->best_epoch >= 0 ? r->detect.flagged : -1), r->train_seconds);
+    printf(" isa=%s", isa_name(trainer_isa(t)));
     if (replay != NULL) printf(" id=%lld matches_stored=%d", (long long)replay->id, matches > 0);
     printf("\n");
     fflush(stdout);
@@ -319,7 +333,8 @@ cleanup:
 }
 
 /* --from PATH --id N: the configuration's settings and its stored row. */
-static int replay(const char *path, int64_t id, long threads, const char *data_dir_arg, int quiet)
+static int replay(const char *path, int64_t id, long threads, pf_isa isa, const char *data_dir_arg,
+                  int quiet)
 {
     pf_results res;
     pf_error err = {0};
@@ -344,7 +359,7 @@ static int replay(const char *path, int64_t id, long threads, const char *data_d
                   (long long)id, (long long)res.n);
     } else {
         replay_info info = {path, id, &res.rows[at]};
-        status = train_and_report(&res.configs[at].cfg, threads, data_dir_arg, quiet, &info);
+        status = train_and_report(&res.configs[at].cfg, threads, isa, data_dir_arg, quiet, &info);
     }
     store_results_free(&res);
     return status;
@@ -354,8 +369,8 @@ int cmd_train(int argc, char **argv)
 {
     /* The configuration's options come from the field table (ids 0 .. PF_NFIELDS-1); the rest
      * are this command's own. */
-    enum { O_THREADS = 256, O_DATADIR, O_QUIET, O_FROM, O_ID, O_HELP };
-    struct option opts[PF_NFIELDS + 8];
+    enum { O_THREADS = 256, O_DATADIR, O_QUIET, O_FROM, O_ID, O_HELP, O_ISA };
+    struct option opts[PF_NFIELDS + 9];
     int no = 0;
     for (int f = 0; f < PF_NFIELDS; f++)
         if (pf_config_fields[f].cli != NULL)
@@ -364,6 +379,7 @@ int cmd_train(int argc, char **argv)
                                                                                 : required_argument,
                                          NULL, f};
     opts[no++] = (struct option){"threads", required_argument, NULL, O_THREADS};
+    opts[no++] = (struct option){"isa", required_argument, NULL, O_ISA};
     opts[no++] = (struct option){"data-dir", required_argument, NULL, O_DATADIR};
     opts[no++] = (struct option){"quiet", no_argument, NULL, O_QUIET};
     opts[no++] = (struct option){"from", required_argument, NULL, O_FROM};
@@ -376,6 +392,7 @@ int cmd_train(int argc, char **argv)
     int given[PF_NFIELDS] = {0};
     int quiet = 0;
     long threads = 1, v = 0;
+    pf_isa isa = PF_ISA_AUTO;
     const char *data_dir_arg = NULL, *from = NULL;
     long long replay_id = -1;
     const char *setting = NULL;   /* the first configuration option given (not allowed with --from) */
@@ -405,6 +422,10 @@ int cmd_train(int argc, char **argv)
             if (parse_long(a, 1, 1024, &threads) != 0)
                 return bad_usage("--threads '%s': expected an integer from 1 to 1024", a);
             break;
+        case O_ISA:
+            if (isa_from_name(a, &isa) != 0)
+                return bad_usage("unknown --isa '%s' (auto, scalar, avx2, avx512)", a);
+            break;
         case O_DATADIR: data_dir_arg = a; break;
         case O_FROM: from = a; break;
         case O_ID:
@@ -425,7 +446,7 @@ int cmd_train(int argc, char **argv)
         if (replay_id < 0) return bad_usage("%s", "--from needs --id N");
         if (setting != NULL)
             return bad_usage("%s: --from takes every setting from the results file", setting);
-        return replay(from, (int64_t)replay_id, threads, data_dir_arg, quiet);
+        return replay(from, (int64_t)replay_id, threads, isa, data_dir_arg, quiet);
     }
     for (int f = 0; f < PF_NFIELDS; f++)
         if ((pf_config_fields[f].flags & PF_FIELD_REQUIRED) && !given[f]) {
@@ -446,5 +467,5 @@ int cmd_train(int argc, char **argv)
         cli_error("%s", err.msg);
         return PF_EXIT_USAGE;
     }
-    return train_and_report(&cfg, threads, data_dir_arg, quiet, NULL);
+    return train_and_report(&cfg, threads, isa, data_dir_arg, quiet, NULL);
 }

@@ -16,6 +16,10 @@ int pf_error_set(pf_error *err, pf_err_kind kind, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        /* One line, whatever a quoted value holds (a job file's string with a line break in it,
+           a file name with control characters): those show as '?'. */
+        for (char *c = err->msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
         err->kind = kind;
     }
     return -1;

@@ -421,6 +421,21 @@ uint64_t config_hash(const pf_config *cfg)
     return h;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+uint64_t config_set_fingerprint(uint64_t *hashes, int64_t n)
+{
+    /* Sorting the per-configuration hashes makes the fingerprint a function of the set. */
+    qsort(hashes, (size_t)n, sizeof *hashes, cmp_u64);
+    uint64_t fp = rng_derive(0x6772696466707631ULL, (uint64_t)n);
+    for (int64_t i = 0; i < n; i++) fp = rng_derive(fp, hashes[i]);
+    return fp;
+}
+
 uint64_t config_stream_paired(const pf_config *cfg)
 {
     uint64_t s = rng_derive(cfg->seed, (uint64_t)cfg->dataset);

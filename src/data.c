@@ -2,6 +2,7 @@
  * Fashion-MNIST; raw or gzip, both read through zlib) and the CIFAR-10 / CIFAR-100 binary versions. */
 #include "poisonfarm/data.h"
 
+#include "data_internal.h"
 #include "poisonfarm/fsutil.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define IDX_IMAGES_MAGIC 0x00000803u
@@ -139,6 +141,33 @@ int dataset_resolve_dir(const char *cli, const char *job, char out[PF_PATH_MAX])
     return pf_snprintf(out, PF_PATH_MAX, "%s", dir);
 }
 
+/* ---- opening ---- */
+
+/* A data file that is there but cannot be read is a corrupt dataset to the caller (what `poisonfarm
+ * data` reports as ERROR, not as MISSING): a file that vanished in between counts as damage too. */
+static int data_file_error(pf_error *err)
+{
+    if (err != NULL && err->kind != PF_ERR_CORRUPT) err->kind = PF_ERR_CORRUPT;
+    return -1;
+}
+
+/* fs_open_regular as a stdio stream (a FIFO or a device never blocks the open; a directory, a link
+ * loop or a dangling link is named). NULL with err (PF_ERR_CORRUPT). */
+static FILE *open_data_file(const char *path, const char *mode, pf_error *err)
+{
+    int fd = fs_open_regular(path, "data file", err);
+    if (fd < 0) {
+        data_file_error(err);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, mode);
+    if (f == NULL) {
+        close(fd);
+        pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot read: %s", path, strerror(errno));
+    }
+    return f;
+}
+
 /* ---- md5 ---- */
 
 static EVP_MD_CTX *md5_begin(void)
@@ -168,8 +197,8 @@ static void md5_end(EVP_MD_CTX *ctx, char hex[33])
 /* md5 of a file's stored bytes. Returns 0, or -1 with a PF_ERR_CORRUPT error. */
 static int md5_file(const char *path, char hex[33], pf_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot read: %s", path, strerror(errno));
+    FILE *f = open_data_file(path, "rb", err);
+    if (f == NULL) return -1;
     EVP_MD_CTX *ctx = md5_begin();
     unsigned char *buf = pf_malloc(1 << 20);
     size_t got;
@@ -227,9 +256,13 @@ static int reader_open(reader *r, const char *path, unsigned flags, pf_error *er
 {
     r->path = path;
     r->md5 = NULL;
-    r->gz = gzopen(path, "rb");
-    if (r->gz == NULL)
-        return pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    int fd = fs_open_regular(path, "data file", err);
+    if (fd < 0) return data_file_error(err);
+    r->gz = gzdopen(fd, "rb");
+    if (r->gz == NULL) {
+        close(fd);
+        return pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot open: out of memory", path);
+    }
     gzbuffer(r->gz, 1 << 18);
     if (flags & PF_LOAD_CHECKSUMS) r->md5 = md5_begin();
     return 0;
@@ -287,11 +320,9 @@ static int join(char out[PF_PATH_MAX], const char *dir, const char *name, pf_err
     return 0;
 }
 
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
+/* Something is at path, whatever it is: reading it then says what is wrong with it (a dangling
+ * link or a link loop is not a missing file). */
+static int exists(const char *path) { return fs_exists(path); }
 
 /* ---- IDX (MNIST, Fashion-MNIST) ---- */
 
@@ -452,13 +483,11 @@ static int cifar_names(pf_dataset *ds, const char *file, int expect, char (*out)
 {
     char path[PF_PATH_MAX], md5[33] = "";
     if (join(path, ds->dir, file, err) != 0) return -1;
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        if (errno == ENOENT)
-            return pf_error_set(err, PF_ERR_MISSING, "%s: no %s (the class names) in %s: %s", dataset_name(ds->id),
-                                file, ds->dir, missing_hint(ds->id));
-        return pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot open: %s", path, strerror(errno));
-    }
+    if (!exists(path))
+        return pf_error_set(err, PF_ERR_MISSING, "%s: no %s (the class names) in %s: %s", dataset_name(ds->id),
+                            file, ds->dir, missing_hint(ds->id));
+    FILE *f = open_data_file(path, "r", err);
+    if (f == NULL) return -1;
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -503,7 +532,11 @@ static int cifar_count(const char *path, int rec, int32_t max, int32_t exact, co
                        pf_error *err)
 {
     struct stat st;
-    if (stat(path, &st) != 0) return pf_error_set(err, PF_ERR_CORRUPT, "%s: %s", path, strerror(errno));
+    int fd = fs_open_regular(path, "data file", err);
+    if (fd < 0) return data_file_error(err);
+    int bad = fstat(fd, &st) != 0;
+    close(fd);
+    if (bad) return pf_error_set(err, PF_ERR_CORRUPT, "%s: %s", path, strerror(errno));
     long long size = (long long)st.st_size;
     if (size == 0) return pf_error_set(err, PF_ERR_CORRUPT, "%s: empty file: run make data", path);
     if (size % rec != 0)
@@ -776,4 +809,32 @@ int dataset_check_subset(const pf_dataset *ds, int32_t subset, int32_t *n_used, 
                             name, (int)subset, ds->dir, (int)ds->train.n, (int)ds->train_official_n,
                             missing_hint(ds->id));
     }
+}
+
+/* ---- the readers one at a time (data_internal.h) ---- */
+
+int data_read_idx_train(pf_dataset *ds, const char *images, const char *labels, unsigned flags, pf_error *err)
+{
+    PF_ASSERT(ds->id == PF_DS_MNIST || ds->id == PF_DS_FASHION_MNIST);
+    ds->owns_memory = 1;
+    return idx_load_split(ds, &ds->train, images, fs_base_name(images), labels, fs_base_name(labels), 0, flags,
+                          err);
+}
+
+int data_read_cifar_train(pf_dataset *ds, const char *path, unsigned flags, pf_error *err)
+{
+    PF_ASSERT(ds->id == PF_DS_CIFAR10 || ds->id == PF_DS_CIFAR100);
+    const int coarse = ds->id == PF_DS_CIFAR100;
+    const int rec = CIFAR_PIXELS + 1 + coarse;
+    int32_t n = 0;
+    if (cifar_count(path, rec, ds->train_official_n, 0, "at most the official training set", &n, err) != 0) return -1;
+    ds->owns_memory = 1;
+    split_alloc(&ds->train, n, coarse);
+    return cifar_read(ds, path, fs_base_name(path), rec, &ds->train, 0, n, flags, err);
+}
+
+int data_read_class_names(pf_dataset *ds, const char *file, int expect, unsigned flags, pf_error *err)
+{
+    PF_ASSERT(expect >= 1 && expect <= PF_MAX_CLASSES);
+    return cifar_names(ds, file, expect, ds->class_names, flags, err);
 }

@@ -4,10 +4,12 @@
  * then the clean end: the /runs row, the summary line, the exit status. */
 #include "farm_internal.h"
 
+#include "poisonfarm/fsutil.h"
 #include "poisonfarm/grid.h"
 #include "poisonfarm/mpi_util.h"
 #include "poisonfarm/shm.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +135,9 @@ static void share_plan(farm_ctx *ctx, int rank)
     if (rank != 0) ctx->cost = pf_malloc(sizeof *ctx->cost * (size_t)(n ? n : 1));
     pf_mpi_bcast_bytes(ctx->configs, sizeof *ctx->configs * (size_t)n, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_bytes(ctx->cost, sizeof *ctx->cost * (size_t)n, 0, MPI_COMM_WORLD);
+    /* The statuses rank 0 read (never every rank reading the file). */
+    if (rank != 0) ctx->status = pf_malloc(sizeof *ctx->status * (size_t)(n ? n : 1));
+    pf_mpi_bcast_bytes(ctx->status, sizeof *ctx->status * (size_t)n, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->job_text, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->job_path, 0, MPI_COMM_WORLD);
     pf_mpi_bcast_string(&ctx->checksums, 0, MPI_COMM_WORLD);
@@ -184,7 +189,7 @@ static int node_verdict(farm_ctx *ctx, int rank, int size, const char *host)
     pf_mpi_node_comm(MPI_COMM_WORLD, &ctx->node);
     (void)pf_mpi_check_open_files(MPI_COMM_WORLD, ctx->node);
     int bad = farm_verify_node_data(ctx, rank, size, host, &err) == 0 ? 0 : 1;
-    if (rank == 0 && !bad) bad = farm_claim_output(ctx, &err) == 0 ? 0 : 1;
+    if (rank == 0 && !bad) bad = farm_claim_output(ctx, size, &err) == 0 ? 0 : 1;
     PF_MPI_CHECK(MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD));
     if (bad && rank == 0) {
         fprintf(stderr, "poisonfarm: %s\n", err.msg);
@@ -195,25 +200,13 @@ static int node_verdict(farm_ctx *ctx, int rank, int size, const char *host)
     return bad ? -1 : 0;
 }
 
-/* Collective: creates the results file, or opens the one being resumed, records which host each
- * rank runs on (this run's /ranks rows, *run_number) and reads the statuses. */
-static pf_store *open_store(farm_ctx *ctx, int size, int32_t *run_number)
+/* Collective: opens the results file (rank 0 created a new one while claiming the output) with the
+ * configurations everyone has, and records which host each rank runs on (this run's /ranks rows,
+ * *run_number). The statuses came from rank 0 (share_plan), read before anyone opened the file. */
+static pf_store *open_store(farm_ctx *ctx, int32_t *run_number)
 {
-    pf_store *store;
-    if (ctx->plan.exists) {
-        store = store_open(MPI_COMM_WORLD, ctx->plan.output);
-    } else {
-        pf_store_meta meta = {ctx->job_text,    ctx->job_path,           ctx->plan.fingerprint,
-                              ctx->checksums,   size,                    ctx->plan.epochs_capped,
-                              ctx->plan.file_id, ctx->plan.dry_run_scale};
-        store = store_create(MPI_COMM_WORLD, ctx->plan.output, ctx->configs, ctx->plan.nconfigs, &meta);
-    }
+    pf_store *store = store_open(MPI_COMM_WORLD, ctx->plan.output, ctx->configs, ctx->plan.nconfigs);
     *run_number = store_begin_run(store, ctx->hosts);
-    /* Every rank reads the status table before any rank writes: the barrier orders every read
-       before the first write of a row. */
-    ctx->status = pf_malloc(sizeof *ctx->status * (size_t)(ctx->plan.nconfigs ? ctx->plan.nconfigs : 1));
-    store_read_status(store, ctx->status);
-    pf_mpi_barrier(MPI_COMM_WORLD);
     return store;
 }
 
@@ -273,9 +266,20 @@ static int finish(farm_run_state *st, pf_store *store, const pf_sched *sched, in
             fflush(stdout);
         }
     }
+    /* The /runs row grows the file: on a disk that filled up during the run it is left out (the
+       rows are all there: they were allocated when the file was created), rather than failing
+       inside a collective HDF5 call. */
+    int room = 1;
+    if (rank == 0 && fs_try_reserve(ctx->plan.output, ".space", (int64_t)store_run_growth(1)) != 0) {
+        room = 0;
+        fprintf(stderr, "poisonfarm: %s: no space left for this run's /runs row (%s); every configuration's row is "
+                        "written\n", ctx->plan.output, strerror(errno));
+        fflush(stderr);
+    }
     PF_MPI_CHECK(MPI_Bcast(&run, (int)sizeof run, MPI_BYTE, 0, MPI_COMM_WORLD));
     PF_MPI_CHECK(MPI_Bcast(&exit_code, 1, MPI_INT, 0, MPI_COMM_WORLD));
-    store_append_run(store, &run);
+    PF_MPI_CHECK(MPI_Bcast(&room, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    if (room) store_append_run(store, &run);
     store_close(store);
     if (rank == 0) {
         if (exit_code != PF_EXIT_STOPPED) (void)rmdir(ctx->plan.ckpt_dir); /* empty once all are done */
@@ -318,7 +322,7 @@ int farm_run(const pf_run_opts *opts)
         return PF_EXIT_USAGE;
     }
     int32_t run_number = 0;
-    pf_store *store = open_store(&ctx, size, &run_number);
+    pf_store *store = open_store(&ctx, &run_number);
 
     /* Rank 0 builds the queue and hands it out; the others get an empty one. */
     const int64_t n = ctx.plan.nconfigs;
@@ -339,10 +343,20 @@ int farm_run(const pf_run_opts *opts)
     for (int64_t i = 0; i < q.n; i++) PF_ASSERT(ctx.plan.need[ctx.configs[q.ids[i]].cfg.dataset]);
     shm_share_datasets(ctx.ds, ctx.win, ctx.plan.need, ctx.node);
 
+    if (rank == 0) blas_core_warn(); /* after validation: a user error stays one line */
     if (rank == 0 && !opts->quiet) {
-        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s -> %s\n",
+        pf_isa isa = PF_ISA_SCALAR;
+        (void)cpu_resolve_isa(ctx.plan.isa, &isa);
+        char bytes[64] = "";
+        if (ctx.plan.file_bytes > 0) {
+            char b[32];
+            snprintf(bytes, sizeof bytes, " (new, %s)", fs_format_bytes(ctx.plan.file_bytes, b, sizeof b));
+        }
+        printf("poisonfarm: %s: %lld configurations, %lld done, %lld to run on %d rank%s x %d thread%s, "
+               "kernels %s (%s) -> %s%s\n",
                ctx.job_path, (long long)n, (long long)q.done, (long long)q.n, size, size == 1 ? "" : "s",
-               ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", ctx.plan.output);
+               ctx.plan.threads, ctx.plan.threads == 1 ? "" : "s", isa_name(isa),
+               ctx.plan.isa == PF_ISA_AUTO ? "rank 0's CPU default" : "pinned by --isa", ctx.plan.output, bytes);
         fflush(stdout);
     }
 

@@ -17,6 +17,7 @@ typedef struct {
     int64_t nconfigs;
     int exists;                    /* resuming an existing file */
     int threads;
+    pf_isa isa;                    /* --isa: the kernels' path every rank pins (auto: its CPU's) */
     int epochs_capped;
     double checkpoint_interval;    /* seconds, at most, between a configuration's checkpoints */
     double dry_run_scale;          /* > 0: a dry run (pf_run_opts) */
@@ -27,6 +28,7 @@ typedef struct {
     char data_dir[PF_PATH_MAX];
     char file_id[40];
     uint64_t fingerprint;
+    double file_bytes;             /* a new file's size (store_size_estimate); 0 when resuming */
 } farm_plan;
 
 typedef struct {
@@ -34,7 +36,7 @@ typedef struct {
     pf_store_config *configs;      /* nconfigs */
     double *cost;                  /* nconfigs: estimated cost (grid_config_cost), computed once by
                                       rank 0 and shared */
-    pf_status *status;             /* nconfigs, as read at start */
+    pf_status *status;             /* nconfigs: rank 0 reads them (farm_prepare), everyone gets them */
     char *job_text, *job_path, *checksums;
     char *hosts;                   /* rank 0: every rank's host, PF_HOST_LEN bytes each */
     int32_t nhosts;                /* rank 0: distinct hosts */
@@ -49,10 +51,11 @@ typedef struct {
 /* The tag of a host's data-check message to rank 0 (the scheduler's tags are 101-103). */
 enum { FARM_TAG_NODE_DATA = 104 };
 
-/* Rank 0, before anything collective: checks everything the user gave and fills ctx (plan,
- * configs, job text and path, data checksums, the loaded datasets, the lock, what claiming the
- * output will move aside). 0, or -1 with a one-line err; on failure nothing was touched and the
- * lock is not held. */
+/* Rank 0, before anything collective: takes the lock of the output first, then checks everything
+ * the user gave and fills ctx (plan, configs and their statuses, job text and path, data
+ * checksums, the loaded datasets, the lock, what claiming the output will move aside). An existing
+ * file is read (/configs and /results, validated) only while the lock is held. 0, or -1 with a
+ * one-line err; on failure nothing was touched and the lock is not held. */
 int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err);
 
 /* Collective, before the results file is created or opened: the leader of every host but rank 0's
@@ -63,9 +66,10 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err);
 int farm_verify_node_data(farm_ctx *ctx, int rank, int size, const char *host, pf_error *err);
 
 /* Rank 0, once every host has checked its data: the first changes on disk. Moves the results file
- * of another grid or format aside (--force) and creates the checkpoint directory. 0, or -1 with
- * err. */
-int farm_claim_output(farm_ctx *ctx, pf_error *err);
+ * of another grid or format, or a damaged one, aside (--force), creates the checkpoint directory
+ * and, for a new file, the results file itself (store_create_file: for a run of `ranks` ranks).
+ * 0, or -1 with err (nothing left behind but what was moved aside). */
+int farm_claim_output(farm_ctx *ctx, int ranks, pf_error *err);
 
 /* A growing list of durations (seconds). */
 typedef struct {

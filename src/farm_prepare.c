@@ -9,6 +9,7 @@
 #include "poisonfarm/grid.h"
 #include "poisonfarm/mpi_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,29 +43,86 @@ static void checksum_text(const pf_dataset *ds, char **text)
     }
 }
 
-/* The fingerprint of a run: the grid's and the data's (a resumed run needs both unchanged). */
-static uint64_t run_fingerprint(uint64_t grid_fp, const char *checksums)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = checksums ? checksums : ""; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-    return grid_fp ^ (h * 0x9e3779b97f4a7c15ULL);
-}
-
-/* Moves a results file (and its checkpoint directory) aside: never deleted. */
+/* Moves a results file (and its checkpoint directory) aside: never deleted, and never onto another
+ * file. The name holds the time, this process's id and, should that name be taken (a file moved by
+ * another run of the same second and pid, or one put there by hand), a counter; the rename itself
+ * refuses to replace (fs_rename_noreplace), so two runs can never pick the same name. */
 static int move_aside(const char *path, const char *file_id, pf_error *err)
 {
     char stamp[32], moved[PF_PATH_MAX], ck_old[PF_PATH_MAX], ck_new[PF_PATH_MAX];
     time_t now = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-    if (pf_snprintf(moved, sizeof moved, "%s.moved-%s", path, stamp) != 0)
-        return pf_error_set(err, PF_ERR_IO, "%s: path too long", path);
-    if (rename(path, moved) != 0)
-        return pf_error_set(err, PF_ERR_IO, "%s: cannot move aside to %s: %s", path, moved, strerror(errno));
+    for (int n = 1;; n++) {
+        char suffix[64];
+        if (n == 1)
+            snprintf(suffix, sizeof suffix, "%ld", (long)getpid());
+        else
+            snprintf(suffix, sizeof suffix, "%ld-%d", (long)getpid(), n);
+        if (pf_snprintf(moved, sizeof moved, "%s.moved-%s-%s", path, stamp, suffix) != 0)
+            return pf_error_set(err, PF_ERR_IO, "%s: path too long", path);
+        if (fs_rename_noreplace(path, moved) == 0) break;
+        if (errno != EEXIST || n >= 1000)
+            return pf_error_set(err, PF_ERR_IO, "%s: cannot move aside to %s: %s", path, moved, strerror(errno));
+    }
     fprintf(stderr, "poisonfarm: --force: moved %s to %s\n", path, moved);
     if (file_id[0] && pf_snprintf(ck_old, sizeof ck_old, "%s.ckpt-%s", path, file_id) == 0 &&
         pf_snprintf(ck_new, sizeof ck_new, "%s.ckpt-%s", moved, file_id) == 0)
-        (void)rename(ck_old, ck_new);
+        (void)fs_rename_noreplace(ck_old, ck_new);
     return 0;
+}
+
+/* Removes what a killed creation of the results file left (store_create_file's temporary file),
+ * with a note: only the lock holder creates one, so any there now is dead. */
+static void remove_leftovers(const char *output)
+{
+    char dir[PF_PATH_MAX];
+    fs_parent_dir(output, dir);
+    const char *base = fs_base_name(output);
+    DIR *d = opendir(dir);
+    if (d == NULL) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!store_is_leftover(base, e->d_name)) continue;
+        char path[PF_PATH_MAX + 256];
+        if (pf_snprintf(path, sizeof path, "%s/%s", dir, e->d_name) != 0) continue;
+        if (unlink(path) == 0)
+            fprintf(stderr, "poisonfarm: removed %s, left by a creation of %s that did not finish\n", path, output);
+    }
+    closedir(d);
+}
+
+/* An existing output that cannot be resumed (of another format, not a results file, damaged): with
+ * --force it is to be moved aside, if it is a regular file; else the refusal, with the advice. */
+static int refuse_or_move(farm_ctx *ctx, const pf_run_opts *opts, const char *output, pf_error *err)
+{
+    if (opts->force && fs_is_regular_file(output)) {
+        ctx->move_old = 1; /* by farm_claim_output, once every host has checked its data */
+        ctx->old_file_id[0] = '\0';
+        return 0;
+    }
+    if (fs_is_regular_file(output)) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        pf_error_set(err, err->kind, "%.900s: run again with --force to move it aside and start afresh, or -o to "
+                     "write elsewhere", msg);
+    }
+    return -1;
+}
+
+/* The size of a new results file for job (plan->file_bytes), against the free space of dir. */
+static int check_size(farm_ctx *ctx, const pf_job *job, const char *dir, pf_error *err)
+{
+    farm_plan *plan = &ctx->plan;
+    plan->file_bytes = store_grid_size(job->configs, job->nconfigs, strlen(job->text) + strlen(job->path));
+    int64_t avail = fs_free_bytes(dir);
+    if (avail < 0 || plan->file_bytes <= (double)avail) return 0;
+    char a[32], b[32];
+    return pf_error_set(err, PF_ERR_IO,
+                        "%s: no space for the results file %s: it needs about %s, %s is free (a disk quota may "
+                        "allow less); nothing was written: free some space, shrink the grid (configurations x "
+                        "max_epochs x classes), or write elsewhere with -o",
+                        dir, fs_base_name(plan->output), fs_format_bytes(plan->file_bytes, a, sizeof a),
+                        fs_format_bytes((double)avail, b, sizeof b));
 }
 
 int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
@@ -72,6 +130,8 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
     farm_plan *plan = &ctx->plan;
     pf_job job;
     memset(&job, 0, sizeof job);
+    pf_results old;
+    memset(&old, 0, sizeof old);
     char found[PF_PATH_MAX];
     int rc = -1;
 
@@ -94,31 +154,52 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         goto cleanup;
     }
     plan->threads = opts->threads > 0 ? opts->threads : (job.threads > 0 ? job.threads : 1);
+    plan->isa = opts->isa;
+    if (!cpu_has_isa(opts->isa)) {
+        pf_error_set(err, PF_ERR_USAGE, "--isa %s: this CPU (or its operating system) cannot run the %s kernels",
+                     isa_name(opts->isa), isa_name(opts->isa));
+        goto cleanup;
+    }
     plan->epochs_capped = job.epochs_capped;
     plan->checkpoint_interval = opts->checkpoint_interval >= 0 ? opts->checkpoint_interval : job.checkpoint_interval;
 
-    /* An existing results file: same grid (and data) or refused. */
+    /* The output must be writable, and ours alone: the lock comes first, and everything about the
+       file is decided while it is held, so that no other run can change it between this run's look
+       and its use (a --force of another grid moving it aside, a run creating it). */
+    char dir[PF_PATH_MAX];
+    pf_error fs_err = {0};
+    fs_parent_dir(plan->output, dir);
+    if (fs_mkdir_p(dir, &fs_err) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: %s", plan->output, fs_err.msg);
+        goto cleanup;
+    }
+    if (access(dir, W_OK) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: not writable: %s", dir, strerror(errno));
+        goto cleanup;
+    }
+    ctx->lock = lock_acquire(plan->output, err);
+    if (ctx->lock == NULL) goto cleanup;
+    remove_leftovers(plan->output);
+
+    /* An existing results file: of this grid (and data) and resumed, or refused -- or, with
+       --force, moved aside when it is of another grid, another format, or damaged. Resuming reads
+       /configs and /results only, every row validated. */
     pf_store_info info;
     memset(&info, 0, sizeof info);
+    int resume = 0;
     if (store_inspect(plan->output, &info, err) != 0) {
-        /* --force moves a results file of another format version aside, like one of another grid. */
-        int other_format = info.format != 0 && info.format != PF_STORE_FORMAT_CURRENT;
-        if (other_format && !opts->force) {
-            char msg[sizeof err->msg];
-            snprintf(msg, sizeof msg, "%s", err->msg);
-            pf_error_set(err, PF_ERR_USAGE, "%s: run again with --force to move it aside and start afresh, or -o "
-                         "to write elsewhere", msg);
+        if (refuse_or_move(ctx, opts, plan->output, err) != 0) goto cleanup;
+    } else if (info.exists) {
+        if (store_load_tables(plan->output, &old, err) != 0) {
+            if (refuse_or_move(ctx, opts, plan->output, err) != 0) goto cleanup;
+        } else {
+            resume = 1;
         }
-        if (!(opts->force && other_format)) goto cleanup;
-        /* Moved aside by farm_claim_output, once every host has checked its data. */
-        ctx->move_old = 1;
-        ctx->old_file_id[0] = '\0';
-        memset(&info, 0, sizeof info);
     }
 
     /* Real results and a dry run's simulated rows never meet in one file. */
     const int dry = opts->dry_run_scale > 0;
-    if (info.exists && info.simulated != dry) {
+    if (resume && old.simulated != dry) {
         if (!opts->force) {
             if (dry)
                 pf_error_set(err, PF_ERR_USAGE,
@@ -132,33 +213,26 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
                              plan->output);
             goto cleanup;
         }
+        resume = 0;
         /* Moved aside by farm_claim_output, once every host has checked its data. */
         ctx->move_old = 1;
-        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", info.file_id);
-        memset(&info, 0, sizeof info);
+        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", old.file_id);
     }
     plan->dry_run_scale = opts->dry_run_scale;
-
-    /* Which configurations, and so which datasets, this run needs. */
-    pf_results old;
-    memset(&old, 0, sizeof old);
-    int resume = info.exists;
-    if (resume) {
-        if (store_load(plan->output, &old, err) != 0) goto cleanup;
-    }
     int need_all[PF_DS_COUNT] = {0};
     for (int64_t i = 0; i < job.nconfigs; i++) need_all[job.configs[i].dataset] = 1;
+
+    /* A new file must fit, and its size is known before any data is read (every dataset is
+       allocated when the file is created): a grid too large for the disk is refused here. */
+    if (!resume && check_size(ctx, &job, dir, err) != 0) goto cleanup;
 
     /* Load (and checksum) the datasets of the grid: a missing or corrupt one is the user's. */
     for (int d = 0; d < PF_DS_COUNT; d++) {
         if (!need_all[d]) continue;
-        if (dataset_load(&ctx->ds[d], (pf_dataset_id)d, plan->data_dir, PF_LOAD_CHECKSUMS, err) != 0) {
-            if (resume) store_results_free(&old);
-            goto cleanup;
-        }
+        if (dataset_load(&ctx->ds[d], (pf_dataset_id)d, plan->data_dir, PF_LOAD_CHECKSUMS, err) != 0) goto cleanup;
         checksum_text(&ctx->ds[d], &ctx->checksums);
     }
-    uint64_t fp = run_fingerprint(grid_fingerprint(&job), ctx->checksums);
+    uint64_t fp = store_run_fingerprint(grid_fingerprint(&job), ctx->checksums);
 
     if (resume && fp != old.fingerprint) {
         if (!opts->force) {
@@ -166,14 +240,13 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
                          "%s holds results of another grid or other data than %s: use -o to write "
                          "elsewhere, or --force to move the old file aside",
                          plan->output, found);
-            store_results_free(&old);
             goto cleanup;
         }
-        store_results_free(&old);
         resume = 0;
         /* Moved aside by farm_claim_output, once every host has checked its data. */
         ctx->move_old = 1;
-        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", info.file_id);
+        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", old.file_id);
+        if (check_size(ctx, &job, dir, err) != 0) goto cleanup;
     }
 
     plan->fingerprint = fp;
@@ -182,14 +255,16 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         plan->nconfigs = old.n;
         ctx->configs = pf_malloc(sizeof *ctx->configs * (size_t)old.n);
         memcpy(ctx->configs, old.configs, sizeof *ctx->configs * (size_t)old.n);
+        ctx->status = pf_malloc(sizeof *ctx->status * (size_t)old.n);
+        for (int64_t i = 0; i < old.n; i++) ctx->status[i] = old.rows[i].status;
         snprintf(plan->file_id, sizeof plan->file_id, "%s", old.file_id);
         ctx->job_text = old.job_text ? strdup(old.job_text) : strdup(job.text);
         for (int64_t i = 0; i < old.n; i++)
             if (sched_status_runs(old.rows[i].status, opts->retry_failed)) plan->need[old.configs[i].cfg.dataset] = 1;
-        store_results_free(&old);
     } else {
         plan->nconfigs = job.nconfigs;
         ctx->configs = pf_calloc((size_t)job.nconfigs, sizeof *ctx->configs);
+        ctx->status = pf_calloc((size_t)job.nconfigs, sizeof *ctx->status); /* all pending */
         for (int64_t i = 0; i < job.nconfigs; i++) {
             pf_store_config *c = &ctx->configs[i];
             c->id = i;
@@ -220,20 +295,10 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         ctx->cost[i] = grid_config_cost(&c->cfg, c->n_train);
     }
 
-    /* The output must be writable, and ours alone. */
-    char dir[PF_PATH_MAX];
-    pf_error fs_err = {0};
-    fs_parent_dir(plan->output, dir);
-    if (fs_mkdir_p(dir, &fs_err) != 0) {
-        pf_error_set(err, PF_ERR_IO, "%s: %s", plan->output, fs_err.msg);
+    if (resume && access(plan->output, W_OK) != 0) {
+        pf_error_set(err, PF_ERR_IO, "%s: not writable: %s", plan->output, strerror(errno));
         goto cleanup;
     }
-    if (access(dir, W_OK) != 0 || (resume && access(plan->output, W_OK) != 0)) {
-        pf_error_set(err, PF_ERR_IO, "%s: not writable: %s", resume ? plan->output : dir, strerror(errno));
-        goto cleanup;
-    }
-    ctx->lock = lock_acquire(plan->output, err);
-    if (ctx->lock == NULL) goto cleanup;
     if (pf_snprintf(plan->ckpt_dir, sizeof plan->ckpt_dir, "%s.ckpt-%s", plan->output, plan->file_id) != 0) {
         pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory path too long", plan->output);
         goto cleanup;
@@ -247,16 +312,48 @@ cleanup:
         lock_release(ctx->lock);
         ctx->lock = NULL;
     }
+    store_results_free(&old);
     grid_free(&job);
     return rc;
 }
 
-int farm_claim_output(farm_ctx *ctx, pf_error *err)
+/* Asks the file system for the space the run will write before it writes anything: ENOSPC and
+ * EDQUOT (a quota, which statvfs does not show) come out here as one line, not from inside a
+ * collective HDF5 call. */
+static int reserve_space(const farm_ctx *ctx, int ranks, pf_error *err)
 {
+    const double need = ctx->plan.exists ? store_run_growth(ranks) : ctx->plan.file_bytes;
+    if (fs_try_reserve(ctx->plan.output, ".space", (int64_t)need) == 0) return 0;
+    char dir[PF_PATH_MAX], a[32], b[32];
+    fs_parent_dir(ctx->plan.output, dir);
+    int64_t avail = fs_free_bytes(dir);
+    if (errno == ENOSPC || errno == EDQUOT)
+        return pf_error_set(err, PF_ERR_IO,
+                            "%s: no space for the results file %s: %s about %s, %s is free (a disk quota may "
+                            "allow less); nothing was written: free some space, or write elsewhere with -o",
+                            dir, fs_base_name(ctx->plan.output), ctx->plan.exists ? "this run adds" : "it needs",
+                            fs_format_bytes(need, a, sizeof a),
+                            avail >= 0 ? fs_format_bytes((double)avail, b, sizeof b) : "?");
+    return pf_error_set(err, PF_ERR_IO, "%s: cannot write next to the results file: %s", dir, strerror(errno));
+}
+
+int farm_claim_output(farm_ctx *ctx, int ranks, pf_error *err)
+{
+    if (reserve_space(ctx, ranks, err) != 0) return -1;
     if (ctx->move_old && move_aside(ctx->plan.output, ctx->old_file_id, err) != 0) return -1;
     pf_error fs_err = {0};
     if (fs_mkdir_p(ctx->plan.ckpt_dir, &fs_err) != 0)
         return pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory: %s", ctx->plan.output, fs_err.msg);
+    if (ctx->plan.exists) return 0;
+    /* A new file: created whole by this rank under a temporary name, then renamed into place; a
+       full disk or a quota is one line, and nothing is left behind. */
+    pf_store_meta meta = {ctx->job_text,    ctx->job_path,           ctx->plan.fingerprint,
+                          ctx->checksums,   ranks,                   ctx->plan.epochs_capped,
+                          ctx->plan.file_id, ctx->plan.dry_run_scale};
+    if (store_create_file(ctx->plan.output, ctx->configs, ctx->plan.nconfigs, &meta, err) != 0) {
+        (void)rmdir(ctx->plan.ckpt_dir);
+        return -1;
+    }
     return 0;
 }
 

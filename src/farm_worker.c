@@ -76,6 +76,10 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
 
     pf_error err = {0};
     pf_trainer *t = trainer_create(&sc->cfg, &ctx->ds[sc->cfg.dataset], ctx->plan.threads, &err);
+    if (t != NULL && trainer_set_isa(t, ctx->plan.isa, &err) != 0) { /* a node without the pinned path */
+        trainer_free(t);
+        t = NULL;
+    }
     if (t == NULL) {
         pf_store_row row;
         store_row_failed(&row, w->rank, w->host, err.msg);
@@ -96,7 +100,7 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
                     err.msg, (long long)id);
             trainer_free(t);
             t = trainer_create(&sc->cfg, &ctx->ds[sc->cfg.dataset], ctx->plan.threads, &err);
-            PF_ASSERT(t != NULL);
+            PF_ASSERT(t != NULL && trainer_set_isa(t, ctx->plan.isa, &err) == 0);
         }
     }
     checkpoint_clock_start(&hc.clock, ctx->plan.checkpoint_interval, pf_now(), trainer_result(t)->epochs);
@@ -113,6 +117,7 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
         pf_store_row row;
         const pf_result *res = trainer_result(t);
         store_row_finished(&row, res, w->rank, w->host);
+        row.isa = trainer_isa(t);
         double tw = pf_now();
         store_write_result(w->store, id, &row, res);
         farm_samples_add(&w->writes, pf_now() - tw);

@@ -2,6 +2,7 @@
 #include "poisonfarm/grid.h"
 
 #include "poisonfarm/data.h"
+#include "poisonfarm/fsutil.h"
 #include "poisonfarm/rng.h"
 
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 /* A job file is a few hundred bytes; anything this large is not one. */
 #define GRID_MAX_TEXT (1 << 20)
@@ -479,8 +480,17 @@ int grid_load(pf_job *job, const char *path, pf_error *err)
     size_t len = 0;
     int rc = -1;
     memset(job, 0, sizeof *job);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return pf_error_set(err, PF_ERR_USAGE, "%s: cannot read: %s", path, strerror(errno));
+    /* Only a regular file: a FIFO or a device never blocks or feeds the parser. */
+    int fd = fs_open_regular(path, "job file", err);
+    if (fd < 0) {
+        if (err != NULL) err->kind = PF_ERR_USAGE;
+        return -1;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (f == NULL) {
+        close(fd);
+        return pf_error_set(err, PF_ERR_USAGE, "%s: cannot read: %s", path, strerror(errno));
+    }
 
     text = pf_malloc(GRID_MAX_TEXT + 1);
     len = fread(text, 1, GRID_MAX_TEXT + 1, f);
@@ -521,12 +531,6 @@ void grid_free(pf_job *job)
     memset(job, 0, sizeof *job);
 }
 
-static int is_regular_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err)
 {
     if (path == NULL || path[0] == '\0')
@@ -542,36 +546,35 @@ int grid_find(const char *path, char out[PF_PATH_MAX], pf_error *err)
     snprintf(prefixes[3], sizeof prefixes[3], "%s/", share);
     /* An absolute path is looked up as given (and with .cfg). */
     int nprefix = path[0] == '/' ? 1 : 4;
+    char other[PF_PATH_MAX] = ""; /* the first candidate that is there but not a regular file */
     for (int i = 0; i < nprefix; i++) {
         for (int cfg = 0; cfg < 2; cfg++) {
             char cand[PF_PATH_MAX];
             if (pf_snprintf(cand, sizeof cand, "%s%s%s", prefixes[i], path, cfg ? ".cfg" : "") != 0) continue;
-            if (is_regular_file(cand)) {
+            if (fs_is_regular_file(cand)) {
                 memcpy(out, cand, strlen(cand) + 1);
                 return 0;
             }
+            if (other[0] == '\0' && fs_exists(cand)) memcpy(other, cand, strlen(cand) + 1);
         }
+    }
+    /* Something is there, only not a job file (a directory, a FIFO, a device, a link loop): say
+     * what, rather than "no such job file". */
+    if (other[0] != '\0') {
+        char kind[PF_PATH_MAX + 64];
+        return pf_error_set(err, PF_ERR_USAGE, "%s: %s, not a job file", other, fs_kind(other, kind, sizeof kind));
     }
     return pf_error_set(err, PF_ERR_MISSING,
                         "%s: no such job file (looked in the working directory, ./jobs and %s/jobs)", path,
                         share);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 uint64_t grid_fingerprint(const pf_job *job)
 {
-    /* Sorting the per-configuration hashes makes the fingerprint a function of the set. */
     int64_t n = job->nconfigs;
     uint64_t *h = pf_malloc((size_t)(n > 0 ? n : 1) * sizeof *h);
     for (int64_t i = 0; i < n; i++) h[i] = config_hash(&job->configs[i]);
-    qsort(h, (size_t)n, sizeof *h, cmp_u64);
-    uint64_t fp = rng_derive(0x6772696466707631ULL, (uint64_t)n);
-    for (int64_t i = 0; i < n; i++) fp = rng_derive(fp, h[i]);
+    uint64_t fp = config_set_fingerprint(h, n);
     free(h);
     return fp;
 }

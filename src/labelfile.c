@@ -1,12 +1,15 @@
 /* labelfile.c -- reading and checking the label files of the poisoning mode `file` (labelfile.h). */
 #include "poisonfarm/labelfile.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The first 8 bytes of SHA-256(p[0..n)) as a big-endian number. */
 static uint64_t sha256_prefix(const unsigned char *p, size_t n)
@@ -41,14 +44,18 @@ void label_file_free(pf_label_file *lf)
 static int slurp(const char *path, unsigned char **out, size_t *size, pf_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return pf_error_set(err, errno == ENOENT ? PF_ERR_MISSING : PF_ERR_CORRUPT,
-                            "%s: cannot read the label file: %s", path, strerror(errno));
+    /* Only a regular file: a FIFO or a device must not block or feed the parser. */
+    int fd = fs_open_regular(path, "label file", err);
+    if (fd < 0) return -1;
+    FILE *f = fdopen(fd, "rb");
+    if (f == NULL) {
+        close(fd);
+        return pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot read the label file: %s", path, strerror(errno));
+    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return pf_error_set(err, PF_ERR_CORRUPT, "%s: not a regular file, so not a label file", path);
+        return pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot read the label file: %s", path, strerror(errno));
     }
     if ((int64_t)st.st_size > PF_LABEL_FILE_MAX_BYTES) {
         fclose(f);

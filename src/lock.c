@@ -2,12 +2,15 @@
  * created atomically, taken over when stale, removed only by its owner. */
 #include "poisonfarm/lock.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,11 +42,18 @@ static const char *this_job(void)
     return (job != NULL && job[0] != '\0') ? job : "none";
 }
 
-/* Reads the whole lock file into buf. 0, or -1 with errno (ENOENT: it vanished). */
+/* Reads the whole lock file into buf. 0, or -1 with errno (ENOENT: it vanished; EINVAL: not a
+ * regular file -- a FIFO must not block the run, a directory holds no text). */
 static int read_text(const char *path, char *buf, size_t size)
 {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
     size_t got = 0;
     while (got < size - 1) {
         ssize_t r = read(fd, buf + got, size - 1 - got);
@@ -195,7 +205,18 @@ pf_lock *lock_acquire(const char *results_path, pf_error *err)
         }
         char text[LOCK_TEXT_MAX];
         if (read_text(lk->path, text, sizeof text) != 0) {
-            if (errno == ENOENT) continue;   /* released meanwhile: try again */
+            char kind[PF_PATH_MAX + 64];
+            fs_kind(lk->path, kind, sizeof kind);
+            /* Released meanwhile: try again. Anything still there that is not a lock file this
+               poisonfarm wrote (a dangling symbolic link, a directory, a FIFO): say what it is. */
+            if (errno == ENOENT && strcmp(kind, "nothing") == 0) continue;
+            if (strcmp(kind, "a regular file") != 0) {
+                pf_error_set(err, PF_ERR_IO,
+                             "%s: %s, not a lock file this poisonfarm wrote; if no run is using %s, "
+                             "remove it: rm '%s'",
+                             lk->path, kind, results_path, lk->path);
+                goto fail;
+            }
             pf_error_set(err, PF_ERR_IO, "%s: cannot read the lock file: %s", lk->path,
                          strerror(errno));
             goto fail;
@@ -257,5 +278,28 @@ void lock_release(pf_lock *lock)
 }
 
 void lock_forget(pf_lock *lock) { free(lock); }
+
+int lock_describe(const char *results_path, char *out, size_t size)
+{
+    char path[PF_PATH_MAX + 8], text[LOCK_TEXT_MAX], kind[PF_PATH_MAX + 64];
+    out[0] = '\0';
+    if (pf_snprintf(path, sizeof path, "%s.lock", results_path) != 0 || !fs_exists(path)) return 0;
+    holder h;
+    if (read_text(path, text, sizeof text) != 0 || parse(text, &h) != 0) {
+        fs_kind(path, kind, sizeof kind);
+        snprintf(out, size, "%s: %s that is not a lock this poisonfarm can read", path,
+                 strcmp(kind, "a regular file") == 0 ? "a file" : kind);
+        return 2;
+    }
+    char host[256];
+    this_host(host, sizeof host);
+    const char *state = "";
+    if (strcmp(h.host, host) == 0)
+        state = process_gone((pid_t)h.pid) ? "; that process has ended: the next run takes the lock over"
+                                           : "; that process runs";
+    snprintf(out, size, "held by pid %ld on host %s (Slurm job %s) since %s%s", h.pid, h.host, h.job, h.since,
+             state);
+    return 1;
+}
 
 const char *lock_path(const pf_lock *lock) { return lock->path; }

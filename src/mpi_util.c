@@ -57,6 +57,11 @@ int pf_mpi_thread_level_check(int provided, pf_error *err)
 
 int pf_mpi_init(int *argc, char ***argv, pf_error *err)
 {
+    /* Open MPI 4.1's shared-file-pointer component "lockedfile" overflows a buffer on file names
+     * of about 245 characters or more, inside every MPI_File_open (so H5Fcreate and H5Fopen).
+     * poisonfarm never uses shared file pointers: leave that component out, unless the user
+     * chose the components. Other MPI libraries ignore the variable. (docs/design.md) */
+    if (getenv("OMPI_MCA_sharedfp") == NULL) setenv("OMPI_MCA_sharedfp", "^lockedfile", 0);
     int provided = MPI_THREAD_SINGLE;
     int rc = MPI_Init_thread(argc, argv, PF_MPI_THREAD_LEVEL, &provided);
     if (rc != MPI_SUCCESS) pf_fatal(__FILE__, __LINE__, "MPI_Init_thread failed (error code %d)", rc);

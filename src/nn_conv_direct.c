@@ -1,21 +1,30 @@
-/* nn_conv_direct.c -- direct 3x3 "valid" convolution kernels with AVX2/FMA (no im2col workspace):
- * forward, weight gradient, and the input gradient as a forward pass over the zero-padded output
- * gradient with the flipped kernel.
+/* nn_conv_direct.c -- the direct 3x3 convolution (no im2col workspace): forward, weight gradient,
+ * and the input gradient as a forward pass over the zero-padded output gradient with the flipped
+ * kernel, dispatched to the kernels of one instruction set (nn_conv_avx2.c, nn_conv_avx512.c).
  *
- * Why: im2col writes 9x the input per image (663 KB for MNIST's conv2, more than the 512 KB L2)
- * and col2im reads it back, and the per-image GEMMs are small, so OpenBLAS's packing dominates on
- * the small layers. In HWC the 3 taps of one kernel row are 3*Cin contiguous floats, so the GEMM
- * operand "patch row of output pixel p" is read in place from the input. Register blocking (the
- * classic 6x16 micro-kernel shape): 6 output pixels x 16 channels in 12 ymm accumulators, 2 weight
- * vectors and 1 broadcast; per step 8 loads feed 12 FMAs. Output pixels are taken in flat order
- * (p = oy*OW + ox), so rows of any width need no remainder loop: the last block repeats its last
- * pixel and stores only the valid ones. The weight gradient uses 3 kernel rows x 32 channels (12
- * accumulators) and runs over all output pixels of the image. Every sum has a fixed order, so
- * results are deterministic; they differ in rounding from the sgemm path (used where AVX2/FMA is
- * missing). */
+ * Why: im2col writes 9x the input per image (663 KB for MNIST's conv2, more than the 512 KB L2 of
+ * the machines it was written on) and col2im reads it back, and the per-image GEMMs are small, so
+ * OpenBLAS's packing dominates on the small layers. Every sum has a fixed order, so results are
+ * deterministic; the avx2 and avx512 kernels give the same bits, and differ in rounding from the
+ * im2col + sgemm path (the "scalar" path, used where AVX2/FMA is missing).
+ *
+ * Uses nn_layers.c (dims, the relu/bias backward, the naive reference as the portable fallback);
+ * nn_layers.c does not call this file. */
 #include "poisonfarm/nn_layers.h"
 
+#include "nn_conv_kernels.h"
+
 #include <string.h>
+
+int nn_conv_direct_available(pf_isa isa)
+{
+#ifdef PF_HAVE_X86_KERNELS
+    return (isa == PF_ISA_AVX2 || isa == PF_ISA_AVX512) && cpu_has_isa(isa);
+#else
+    (void)isa;
+    return 0;
+#endif
+}
 
 /* wflip (3, 3, Cout, Cin): wflip[ky][kx][o][c] = wgt[2-ky][2-kx][c][o] -- the kernel of the input
  * gradient seen as a convolution of the padded output gradient. */
@@ -33,153 +42,37 @@ size_t nn_conv_pad_size(const pf_conv_dims *d)
     return (size_t)(d->oh + 2 * b) * (d->ow + 2 * b) * d->cout;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-int nn_conv_direct_available(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-#define PF_AVX2 __attribute__((target("avx2,fma")))
-
-/* out (P, O) rows p0..p0+5 (only those < P stored), channels ob..ob+15. */
-PF_AVX2 static void fwd_block(float *out, const float *in, const float *wgt, const float *bias,
-                              const pf_conv_dims *d, int p0, int ob, int relu)
-{
-    const int C = d->cin, W = d->w, O = d->cout, OW = d->ow, R = 3 * C, P = d->oh * d->ow;
-    const float *x[6];
-    for (int r = 0; r < 6; r++) {
-        int p = p0 + r < P ? p0 + r : P - 1;
-        x[r] = in + ((size_t)(p / OW) * W + p % OW) * C;
-    }
-    const __m256 bl = bias ? _mm256_loadu_ps(bias + ob) : _mm256_setzero_ps(),
-                 bh = bias ? _mm256_loadu_ps(bias + ob + 8) : _mm256_setzero_ps();
-    __m256 a0 = bl, a1 = bh, b0 = bl, b1 = bh, c0 = bl, c1 = bh, d0 = bl, d1 = bh, e0 = bl,
-           e1 = bh, f0 = bl, f1 = bh;
-    for (int ky = 0; ky < 3; ky++) {
-        const size_t row = (size_t)ky * W * C;
-        const float *x0 = x[0] + row, *x1 = x[1] + row, *x2 = x[2] + row, *x3 = x[3] + row,
-                    *x4 = x[4] + row, *x5 = x[5] + row;
-        const float *w = wgt + (size_t)ky * R * O + ob;
-        for (int j = 0; j < R; j++, w += O) {
-            const __m256 wl = _mm256_loadu_ps(w), wh = _mm256_loadu_ps(w + 8);
-            __m256 v = _mm256_broadcast_ss(x0 + j);
-            a0 = _mm256_fmadd_ps(v, wl, a0);
-            a1 = _mm256_fmadd_ps(v, wh, a1);
-            v = _mm256_broadcast_ss(x1 + j);
-            b0 = _mm256_fmadd_ps(v, wl, b0);
-            b1 = _mm256_fmadd_ps(v, wh, b1);
-            v = _mm256_broadcast_ss(x2 + j);
-            c0 = _mm256_fmadd_ps(v, wl, c0);
-            c1 = _mm256_fmadd_ps(v, wh, c1);
-            v = _mm256_broadcast_ss(x3 + j);
-            d0 = _mm256_fmadd_ps(v, wl, d0);
-            d1 = _mm256_fmadd_ps(v, wh, d1);
-            v = _mm256_broadcast_ss(x4 + j);
-            e0 = _mm256_fmadd_ps(v, wl, e0);
-            e1 = _mm256_fmadd_ps(v, wh, e1);
-            v = _mm256_broadcast_ss(x5 + j);
-            f0 = _mm256_fmadd_ps(v, wl, f0);
-            f1 = _mm256_fmadd_ps(v, wh, f1);
-        }
-    }
-    if (relu) {
-        const __m256 z = _mm256_setzero_ps();
-        a0 = _mm256_max_ps(a0, z); a1 = _mm256_max_ps(a1, z);
-        b0 = _mm256_max_ps(b0, z); b1 = _mm256_max_ps(b1, z);
-        c0 = _mm256_max_ps(c0, z); c1 = _mm256_max_ps(c1, z);
-        d0 = _mm256_max_ps(d0, z); d1 = _mm256_max_ps(d1, z);
-        e0 = _mm256_max_ps(e0, z); e1 = _mm256_max_ps(e1, z);
-        f0 = _mm256_max_ps(f0, z); f1 = _mm256_max_ps(f1, z);
-    }
-    const __m256 acc[12] = {a0, a1, b0, b1, c0, c1, d0, d1, e0, e1, f0, f1};
-    for (int r = 0; r < 6 && p0 + r < P; r++) {
-        float *o = out + (size_t)(p0 + r) * O + ob;
-        _mm256_storeu_ps(o, acc[2 * r]);
-        _mm256_storeu_ps(o + 8, acc[2 * r + 1]);
-    }
-}
-
-PF_AVX2 void nn_conv_forward_direct(float *out, const float *in, const float *wgt,
-                                    const float *bias, const pf_conv_dims *d, int relu)
-{
-    const int P = d->oh * d->ow;
-    for (int p0 = 0; p0 < P; p0 += 6)
-        for (int ob = 0; ob < d->cout; ob += 16) fwd_block(out, in, wgt, bias, d, p0, ob, relu);
-}
-
-/* dwgt rows k0..k0+2 (k = (ky*3 + kx)*Cin + c), channels ob..ob+31, += over all output pixels. */
-PF_AVX2 static void dw_block(float *dwgt, const float *in, const float *dout,
-                             const pf_conv_dims *d, int k0, int ob)
-{
-    const int C = d->cin, W = d->w, O = d->cout, OW = d->ow;
-    const float *x[3];
-    for (int r = 0; r < 3; r++) {
-        int k = k0 + r, t = k / C, c = k % C;
-        x[r] = in + ((size_t)(t / 3) * W + t % 3) * C + c;
-    }
-    float *g0 = dwgt + (size_t)k0 * O + ob, *g1 = g0 + O, *g2 = g1 + O;
-    __m256 a0 = _mm256_loadu_ps(g0), a1 = _mm256_loadu_ps(g0 + 8), a2 = _mm256_loadu_ps(g0 + 16),
-           a3 = _mm256_loadu_ps(g0 + 24);
-    __m256 b0 = _mm256_loadu_ps(g1), b1 = _mm256_loadu_ps(g1 + 8), b2 = _mm256_loadu_ps(g1 + 16),
-           b3 = _mm256_loadu_ps(g1 + 24);
-    __m256 c0 = _mm256_loadu_ps(g2), c1 = _mm256_loadu_ps(g2 + 8), c2 = _mm256_loadu_ps(g2 + 16),
-           c3 = _mm256_loadu_ps(g2 + 24);
-    for (int oy = 0; oy < d->oh; oy++) {
-        const size_t base = (size_t)oy * W * C;
-        const float *x0 = x[0] + base, *x1 = x[1] + base, *x2 = x[2] + base;
-        const float *g = dout + (size_t)oy * OW * O + ob;
-        for (int ox = 0; ox < OW; ox++, g += O) {
-            const __m256 u0 = _mm256_loadu_ps(g), u1 = _mm256_loadu_ps(g + 8),
-                         u2 = _mm256_loadu_ps(g + 16), u3 = _mm256_loadu_ps(g + 24);
-            const size_t q = (size_t)ox * C;
-            __m256 v = _mm256_broadcast_ss(x0 + q);
-            a0 = _mm256_fmadd_ps(v, u0, a0);
-            a1 = _mm256_fmadd_ps(v, u1, a1);
-            a2 = _mm256_fmadd_ps(v, u2, a2);
-            a3 = _mm256_fmadd_ps(v, u3, a3);
-            v = _mm256_broadcast_ss(x1 + q);
-            b0 = _mm256_fmadd_ps(v, u0, b0);
-            b1 = _mm256_fmadd_ps(v, u1, b1);
-            b2 = _mm256_fmadd_ps(v, u2, b2);
-            b3 = _mm256_fmadd_ps(v, u3, b3);
-            v = _mm256_broadcast_ss(x2 + q);
-            c0 = _mm256_fmadd_ps(v, u0, c0);
-            c1 = _mm256_fmadd_ps(v, u1, c1);
-            c2 = _mm256_fmadd_ps(v, u2, c2);
-            c3 = _mm256_fmadd_ps(v, u3, c3);
-        }
-    }
-    _mm256_storeu_ps(g0, a0); _mm256_storeu_ps(g0 + 8, a1);
-    _mm256_storeu_ps(g0 + 16, a2); _mm256_storeu_ps(g0 + 24, a3);
-    _mm256_storeu_ps(g1, b0); _mm256_storeu_ps(g1 + 8, b1);
-    _mm256_storeu_ps(g1 + 16, b2); _mm256_storeu_ps(g1 + 24, b3);
-    _mm256_storeu_ps(g2, c0); _mm256_storeu_ps(g2 + 8, c1);
-    _mm256_storeu_ps(g2 + 16, c2); _mm256_storeu_ps(g2 + 24, c3);
-}
-
-PF_AVX2 void nn_conv_dweight_direct(float *dwgt, const float *in, const float *dout,
-                                    const pf_conv_dims *d)
-{
-    const int K = 9 * d->cin;
-    for (int k0 = 0; k0 < K; k0 += 3)
-        for (int ob = 0; ob < d->cout; ob += 32) dw_block(dwgt, in, dout, d, k0, ob);
-}
-
-#else
-
-int nn_conv_direct_available(void) { return 0; }
-
 void nn_conv_forward_direct(float *out, const float *in, const float *wgt, const float *bias,
-                            const pf_conv_dims *d, int relu)
+                            const pf_conv_dims *d, int relu, pf_isa isa)
 {
+#ifdef PF_HAVE_X86_KERNELS
+    if (isa == PF_ISA_AVX512) {
+        nn_conv_fwd_avx512(out, in, wgt, bias, d, relu);
+        return;
+    }
+    if (isa == PF_ISA_AVX2) {
+        nn_conv_fwd_avx2(out, in, wgt, bias, d, relu);
+        return;
+    }
+#endif
+    (void)isa;
     nn_conv_forward_naive(out, in, wgt, bias, d, relu);
 }
 
-void nn_conv_dweight_direct(float *dwgt, const float *in, const float *dout, const pf_conv_dims *d)
+void nn_conv_dweight_direct(float *dwgt, const float *in, const float *dout, const pf_conv_dims *d,
+                            pf_isa isa)
 {
+#ifdef PF_HAVE_X86_KERNELS
+    if (isa == PF_ISA_AVX512) {
+        nn_conv_dw_avx512(dwgt, in, dout, d);
+        return;
+    }
+    if (isa == PF_ISA_AVX2) {
+        nn_conv_dw_avx2(dwgt, in, dout, d);
+        return;
+    }
+#endif
+    (void)isa;
     const int C = d->cin, O = d->cout;
     for (int oy = 0; oy < d->oh; oy++)
         for (int ox = 0; ox < d->ow; ox++)
@@ -191,12 +84,10 @@ void nn_conv_dweight_direct(float *dwgt, const float *in, const float *dout, con
                 }
 }
 
-#endif
-
 /* Input gradient: dpad (OH + 2b, OW + 2b, Cout), b = 2 - pad, gets dout in its interior and zeros
  * around it; din (H, W, Cin) = the valid convolution of dpad with wflip. */
 void nn_conv_dinput_direct(float *din, float *dpad, const float *dout, const float *wflip,
-                           const pf_conv_dims *d)
+                           const pf_conv_dims *d, pf_isa isa)
 {
     const int b = 2 - d->pad, PW = d->ow + 2 * b, PH = d->oh + 2 * b, O = d->cout;
     const size_t prow = (size_t)PW * O;
@@ -210,5 +101,46 @@ void nn_conv_dinput_direct(float *din, float *dpad, const float *dout, const flo
     memset(dpad + (size_t)(PH - b) * prow, 0, sizeof(float) * prow * b);
     pf_conv_dims f;
     nn_conv_dims(&f, PH, PW, O, d->cin, 0);
-    nn_conv_forward_direct(din, dpad, wflip, NULL, &f, 0);
+#ifdef PF_HAVE_X86_KERNELS
+    if (isa == PF_ISA_AVX512) { /* skips the all-zero border rows: the same bits */
+        nn_conv_fwd_rows_avx512(din, dpad, wflip, NULL, &f, 0, b, PH - b);
+        return;
+    }
+#endif
+    nn_conv_forward_direct(din, dpad, wflip, NULL, &f, 0, isa);
+}
+
+size_t nn_conv_xpad_size(const pf_conv_dims *d)
+{
+    return (size_t)(d->h + 2 * d->pad) * (d->w + 2 * d->pad) * d->cin;
+}
+
+void nn_conv_pad_input(float *xpad, const float *in, const pf_conv_dims *d, pf_conv_dims *valid)
+{
+    const int p = d->pad, PW = d->w + 2 * p, C = d->cin;
+    const size_t prow = (size_t)PW * C;
+    memset(xpad, 0, sizeof(float) * prow * p);
+    for (int y = 0; y < d->h; y++) {
+        float *r = xpad + (size_t)(y + p) * prow;
+        memset(r, 0, sizeof(float) * p * C);
+        memcpy(r + (size_t)p * C, in + (size_t)y * d->w * C, sizeof(float) * d->w * C);
+        memset(r + (size_t)(p + d->w) * C, 0, sizeof(float) * p * C);
+    }
+    memset(xpad + (size_t)(d->h + p) * prow, 0, sizeof(float) * prow * p);
+    nn_conv_dims(valid, d->h + 2 * p, PW, C, d->cout, 0);
+}
+
+void nn_conv_backward_direct(float *din, float *dwgt, float *dbias, float *dout, const float *out,
+                             const float *in, const float *wflip, float *dpad, float *xpad,
+                             const pf_conv_dims *d, int relu, pf_isa isa)
+{
+    nn_relu_bias_backward(dout, dbias, out, d->oh * d->ow, d->cout, relu);
+    if (d->pad > 0) {
+        pf_conv_dims v;
+        nn_conv_pad_input(xpad, in, d, &v);
+        nn_conv_dweight_direct(dwgt, xpad, dout, &v, isa);
+    } else {
+        nn_conv_dweight_direct(dwgt, in, dout, d, isa);
+    }
+    if (din != NULL) nn_conv_dinput_direct(din, dpad, dout, wflip, d, isa);
 }

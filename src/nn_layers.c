@@ -1,4 +1,5 @@
-/* nn_layers.c -- the CNN's layers: 3x3 conv (im2col + sgemm, HWC), max-pool, dense, softmax loss. */
+/* nn_layers.c -- the CNN's layers: 3x3 conv (im2col + sgemm, HWC), max-pool, dense, softmax loss.
+ * The direct convolution (nn_conv_direct.c) builds on this file, never the other way. */
 #include "poisonfarm/nn_layers.h"
 
 #include "poisonfarm/common.h"
@@ -98,9 +99,8 @@ static void bias_relu(float *restrict out, const float *restrict bias, int p, in
     }
 }
 
-/* dout (P, O) zeroed where the relu's output was 0; dbias += column sums. */
-static void relu_bias_backward(float *restrict dout, float *restrict dbias, const float *restrict out,
-                               int p, int o, int relu)
+void nn_relu_bias_backward(float *restrict dout, float *restrict dbias, const float *restrict out,
+                           int p, int o, int relu)
 {
     for (int i = 0; i < p; i++) {
         float *g = dout + (size_t)i * o;
@@ -125,7 +125,7 @@ void nn_conv_backward(float *din, float *dwgt, float *dbias, float *dout, const 
                       const float *in, const float *wgt, float *col, const pf_conv_dims *d, int relu)
 {
     const int P = d->oh * d->ow, K = 9 * d->cin, O = d->cout;
-    relu_bias_backward(dout, dbias, out, P, O, relu);
+    nn_relu_bias_backward(dout, dbias, out, P, O, relu);
     im2col(col, in, d);
     /* dW (K, O) += col^T (K, P) . dout (P, O) */
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, O, P, 1.0f, col, K, dout, O, 1.0f, dwgt,
@@ -135,15 +135,6 @@ void nn_conv_backward(float *din, float *dwgt, float *dbias, float *dout, const 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, P, K, O, 1.0f, dout, O, wgt, O, 0.0f, col,
                 K);
     col2im(din, col, d);
-}
-
-void nn_conv_backward_direct(float *din, float *dwgt, float *dbias, float *dout, const float *out,
-                             const float *in, const float *wflip, float *dpad, const pf_conv_dims *d,
-                             int relu)
-{
-    relu_bias_backward(dout, dbias, out, d->oh * d->ow, d->cout, relu);
-    nn_conv_dweight_direct(dwgt, in, dout, d);
-    if (din != NULL) nn_conv_dinput_direct(din, dpad, dout, wflip, d);
 }
 
 void nn_conv_forward_naive(float *out, const float *in, const float *wgt, const float *bias,
@@ -274,12 +265,17 @@ void nn_dense_forward(float *out, const float *x, const float *wgt, const float 
     bias_relu(out, bias, n, o, relu);
 }
 
+void nn_dense_dweight(float *dwgt, const float *x, const float *dout, int n, int d, int o)
+{
+    /* dW (D, O) += x^T (D, n) . dout (n, O) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, o, n, 1.0f, x, d, dout, o, 1.0f, dwgt, o);
+}
+
 void nn_dense_backward(float *dx, float *dwgt, float *dbias, float *dout, const float *out,
                        const float *x, const float *wgt, int n, int d, int o, int relu)
 {
-    relu_bias_backward(dout, dbias, out, n, o, relu);
-    /* dW (D, O) += x^T (D, n) . dout (n, O) */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, o, n, 1.0f, x, d, dout, o, 1.0f, dwgt, o);
+    nn_relu_bias_backward(dout, dbias, out, n, o, relu);
+    if (dwgt != NULL) nn_dense_dweight(dwgt, x, dout, n, d, o);
     if (dx == NULL) return;
     /* dx (n, D) = dout (n, O) . W^T (O, D) */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, o, 1.0f, dout, o, wgt, o, 0.0f, dx, d);

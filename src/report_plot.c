@@ -138,8 +138,8 @@ static void write_plot(FILE *f, const rp_figure *fig, const char *dat, int block
         for (int j = 0; j < c->npoints; j++) any_collapsed |= c->points[j].ncollapsed > 0;
     }
     if (any_collapsed)
-        fprintf(f, "  keyentry with points pt 6 ps 2 lc rgb \"#000000\" title \"collapsed: one class took "
-                   ">= %.0f %% of the predictions\", \\\n",
+        fprintf(f, "  keyentry with points pt 6 ps 2 lc rgb \"#000000\" title \"collapsed (one class >= %.0f %%)\", "
+                   "\\\n",
                 100.0 * PF_COLLAPSE_SHARE);
     block = block0;
     int nblocks = blockcount(fig);

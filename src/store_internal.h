@@ -17,12 +17,15 @@
  * /results gains noise_rate and the detection measures; /transitions and /suspects.
  * 5: /ranks (every rank's host, for every run that starts); /runs rows carry the run's number and
  * its number of hosts instead of a 256-character host list; no hostnames root attribute.
- * 6: dry runs: the status enum gains simulated; root attributes simulated (int32, 1 for a dry
+ * 6: /results gains isa, the conv kernels' path of each result.
+ * 7: dry runs: the status enum gains simulated; root attributes simulated (int32, 1 for a dry
  * run's file) and dry_run_scale (float64, 0 for real results). */
-#define PF_STORE_FORMAT 6
+#define PF_STORE_FORMAT 7
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
 #define PF_STORE_SIMULATED_ATTR "simulated"
 #define PF_STORE_NHIST 6
+/* The most rows a reader accepts (the job-file loader allows a million configurations). */
+#define PF_STORE_MAX_CONFIGS 1000000
 
 /* Every datatype of the file: *_mem describe our C structs (native, padded), *_file the packed
  * little-endian layout on disk. HDF5 converts between the two by member name, which is also how
@@ -45,6 +48,11 @@ void store_types_close(pf_store_types *t);
 
 /* A /results row as it is before training: pending, NaN floats, -1 integers, empty strings. */
 void store_row_pending(pf_store_row *row);
+
+/* The rules of store_check.c over the tables of r (configs, rows, n, kmax, max_epochs,
+ * fingerprint); checksums is the file's data_checksums attribute. 0, or -1 with one line naming
+ * path, the table, the row and the field. */
+int store_validate(const pf_results *r, const char *path, const char *checksums, pf_error *err);
 
 /* A /runs row's fill value (NaN times, -1 counts, empty strings). */
 void store_run_fill(pf_store_run *run);

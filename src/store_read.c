@@ -4,6 +4,8 @@
  * opened for writing. */
 #include "store_internal.h"
 
+#include "poisonfarm/fsutil.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,13 +34,17 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
     *file = H5I_INVALID_HID;
     *format_out = 0;
     struct stat st;
+    char kind[PF_PATH_MAX + 64];
     if (stat(path, &st) != 0) {
-        if (errno == ENOENT) return 1;
+        if (errno == ENOENT && !fs_exists(path)) return 1;
+        if (errno == ENOENT || errno == ELOOP) /* a dangling symbolic link, a link loop */
+            return pf_error_set(err, PF_ERR_CORRUPT, "%s: %s, not a results file", path,
+                                fs_kind(path, kind, sizeof kind));
         return pf_error_set(err, PF_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
     }
     if (!S_ISREG(st.st_mode))
-        return pf_error_set(err, PF_ERR_CORRUPT, "%s: not a regular file, so not a results file",
-                            path);
+        return pf_error_set(err, PF_ERR_CORRUPT, "%s: %s, not a results file", path,
+                            fs_kind(path, kind, sizeof kind));
     /* HDF5 would turn an empty file opened read-write into a new file: never get that far. */
     if (st.st_size == 0)
         return pf_error_set(err, PF_ERR_CORRUPT,
@@ -66,10 +72,6 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
         why = "no " PF_STORE_FORMAT_ATTR " attribute";
     else if (read_num_attr(fid, PF_STORE_FORMAT_ATTR, H5T_NATIVE_INT32, &format) < 0)
         why = "unreadable " PF_STORE_FORMAT_ATTR " attribute";
-    else if (H5Lexists(fid, "configs", H5P_DEFAULT) <= 0 || H5Lexists(fid, "results", H5P_DEFAULT) <= 0
-             || H5Lexists(fid, "history", H5P_DEFAULT) <= 0
-             || H5Lexists(fid, "confusion", H5P_DEFAULT) <= 0)
-        why = "/configs, /results, /history or /confusion missing";
     if (why != NULL) {
         H5Fclose(fid);
         return pf_error_set(err, PF_ERR_CORRUPT,
@@ -84,6 +86,15 @@ static int open_readonly(const char *path, hid_t *file, int32_t *format_out, pf_
                             path, (int)format, format < PF_STORE_FORMAT ? "an older" : "a newer",
                             PF_STORE_FORMAT);
     }
+    /* A results file of this format without its tables is damaged, not something else. */
+    static const char *const tables[] = {"configs", "results", "history", "confusion", "transitions",
+                                         "suspects", "runs", "ranks"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (H5Lexists(fid, tables[i], H5P_DEFAULT) <= 0) {
+            H5Fclose(fid);
+            return pf_error_set(err, PF_ERR_CORRUPT, "%s: /%s is missing (a damaged results file)", path,
+                                tables[i]);
+        }
     *file = fid;
     return 0;
 }
@@ -139,13 +150,44 @@ static int read_all(hid_t loc, const char *name, hid_t mem_type, void *buf)
     return e < 0 ? -1 : 0;
 }
 
-/* Status column into out (n), checking every value is a known status. */
-static int read_status(hid_t file, const pf_store_types *t, int64_t n, pf_status *out)
+
+/* An enum value of the file that has no name in memory: HDF5 would write -1 (all ones) in its place;
+ * the raw value is kept instead, so that the validator names the value the file holds. */
+static H5T_conv_ret_t keep_raw_enum(H5T_conv_except_t except, hid_t src, hid_t dst, void *src_buf, void *dst_buf,
+                                    void *user)
 {
-    if (read_all(file, "results", t->row_status_mem, out) < 0) return -1;
-    for (int64_t i = 0; i < n; i++)
-        if ((int)out[i] < 0 || out[i] >= PF_STATUS_COUNT) return -1;
-    return 0;
+    (void)dst;
+    (void)user;
+    if ((except != H5T_CONV_EXCEPT_RANGE_HI && except != H5T_CONV_EXCEPT_RANGE_LOW) || H5Tget_class(src) != H5T_ENUM)
+        return H5T_CONV_UNHANDLED;
+    hid_t base = H5Tget_super(src);
+    size_t size = H5Tget_size(src);
+    int is_signed = base >= 0 && H5Tget_sign(base) == H5T_SGN_2;
+    if (base >= 0) H5Tclose(base);
+    int64_t v = 0;
+    if (size == 1)
+        v = is_signed ? (int64_t) * (int8_t *)src_buf : (int64_t) * (uint8_t *)src_buf;
+    else if (size == 2)
+        v = is_signed ? (int64_t) * (int16_t *)src_buf : (int64_t) * (uint16_t *)src_buf;
+    else if (size == 4)
+        v = is_signed ? (int64_t) * (int32_t *)src_buf : (int64_t) * (uint32_t *)src_buf;
+    else
+        return H5T_CONV_UNHANDLED;
+    int out = (int)v;
+    memcpy(dst_buf, &out, sizeof out); /* the memory enums are int-based (store_types.c) */
+    return H5T_CONV_HANDLED;
+}
+
+static int read_table(hid_t file, const char *name, hid_t mem_type, void *buf)
+{
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t dxpl = PF_H5_CHECK(H5Pcreate(H5P_DATASET_XFER));
+    PF_H5_CHECK(H5Pset_type_conv_cb(dxpl, keep_raw_enum, NULL));
+    herr_t e = H5Dread(d, mem_type, H5S_ALL, H5S_ALL, dxpl, buf);
+    H5Pclose(dxpl);
+    H5Dclose(d);
+    return e < 0 ? -1 : 0;
 }
 
 int store_inspect(const char *path, pf_store_info *info, pf_error *err)
@@ -179,11 +221,22 @@ int store_inspect(const char *path, pf_store_info *info, pf_error *err)
         goto cleanup;
     }
     info->nconfigs = (int64_t)dims[0];
+    if (info->nconfigs < 1 || info->nconfigs > PF_STORE_MAX_CONFIGS) {
+        pf_error_set(err, PF_ERR_CORRUPT, "%s: /results holds %lld rows (a damaged results file)", path,
+                     (long long)info->nconfigs);
+        goto cleanup;
+    }
     st = pf_malloc((size_t)info->nconfigs * sizeof *st);
-    if (info->nconfigs > 0 && read_status(file, &t, info->nconfigs, st) < 0) {
+    if (read_table(file, "results", t.row_status_mem, st) < 0) {
         pf_error_set(err, PF_ERR_CORRUPT, "%s: unreadable status column in /results", path);
         goto cleanup;
     }
+    for (int64_t i = 0; i < info->nconfigs; i++)
+        if ((int)st[i] < 0 || st[i] >= PF_STATUS_COUNT) {
+            pf_error_set(err, PF_ERR_CORRUPT, "%s: /results row %lld, status: %d is not a status (a damaged "
+                         "results file)", path, (long long)i, (int)st[i]);
+            goto cleanup;
+        }
     for (int64_t i = 0; i < info->nconfigs; i++) info->count[st[i]]++;
     rc = 0;
 cleanup:
@@ -204,12 +257,23 @@ void store_results_free(pf_results *r)
     free(r->transitions);
     free(r->suspects);
     free(r->job_text);
+    free(r->data_checksums);
     free(r->runs);
     free(r->rank_rows);
     memset(r, 0, sizeof *r);
 }
 
-int store_load(const char *path, pf_results *r, pf_error *err)
+/* Fixed-length strings as C strings, whatever the file holds. */
+static void terminate_strings(pf_results *r)
+{
+    for (int64_t i = 0; i < r->n; i++) {
+        r->rows[i].host[PF_HOST_LEN - 1] = '\0';
+        r->rows[i].reason[PF_REASON_LEN - 1] = '\0';
+    }
+}
+
+/* store_load (everything) and store_load_tables (everything = 0). */
+static int load(const char *path, pf_results *r, int everything, pf_error *err)
 {
     memset(r, 0, sizeof *r);
     hid_t file;
@@ -226,6 +290,7 @@ int store_load(const char *path, pf_results *r, pf_error *err)
     what = "the root attributes";
     if (read_num_attr(file, "fingerprint", H5T_NATIVE_UINT64, &r->fingerprint) < 0
         || read_str_attr(file, "file_id", &id) < 0 || read_str_attr(file, "job_text", &r->job_text) < 0
+        || read_str_attr(file, "data_checksums", &r->data_checksums) < 0
         || read_num_attr(file, "epochs_capped", H5T_NATIVE_INT, &r->epochs_capped) < 0
         || read_num_attr(file, PF_STORE_SIMULATED_ATTR, H5T_NATIVE_INT, &r->simulated) < 0
         || read_num_attr(file, "dry_run_scale", H5T_NATIVE_DOUBLE, &r->dry_run_scale) < 0
@@ -233,9 +298,12 @@ int store_load(const char *path, pf_results *r, pf_error *err)
         goto fail;
     snprintf(r->file_id, sizeof r->file_id, "%s", id);
 
+    /* The shapes are metadata: the tables' sizes are known without reading them. */
     what = "the dataset shapes";
     if (read_dims(file, "results", 1, d1) < 0 || read_dims(file, "history/val_acc", 2, d2) < 0
         || read_dims(file, "confusion", 3, d3) < 0)
+        goto fail;
+    if (d1[0] > (hsize_t)PF_STORE_MAX_CONFIGS || d2[1] > (hsize_t)PF_MAX_EPOCHS || d3[1] > (hsize_t)PF_MAX_CLASSES)
         goto fail;
     r->n = (int64_t)d1[0];
     r->max_epochs = (int32_t)d2[1];
@@ -245,17 +313,20 @@ int store_load(const char *path, pf_results *r, pf_error *err)
         goto fail;
 
     const size_t n = (size_t)r->n, ne = n * (size_t)r->max_epochs;
-    r->configs = pf_calloc(n, sizeof *r->configs);
+    r->configs = pf_calloc(n ? n : 1, sizeof *r->configs);
     for (size_t i = 0; i < n; i++) config_defaults(&r->configs[i].cfg);
     what = "/configs";
-    if (n > 0 && read_all(file, "configs", t.cfg_mem, r->configs) < 0) goto fail;
-    r->rows = pf_calloc(n, sizeof *r->rows);
+    if (n > 0 && read_table(file, "configs", t.cfg_mem, r->configs) < 0) goto fail;
+    r->rows = pf_calloc(n ? n : 1, sizeof *r->rows);
     what = "/results";
-    if (n > 0 && read_all(file, "results", t.row_mem, r->rows) < 0) goto fail;
-    for (size_t i = 0; i < n; i++)
-        if ((int)r->rows[i].status < 0 || r->rows[i].status >= PF_STATUS_COUNT
-            || (int)r->rows[i].stop < 0 || r->rows[i].stop >= PF_STOP_COUNT)
-            goto fail;
+    if (n > 0 && read_table(file, "results", t.row_mem, r->rows) < 0) goto fail;
+    terminate_strings(r);
+    if (store_validate(r, path, r->data_checksums, err) != 0) {
+        what = NULL;
+        goto fail;
+    }
+    if (!everything) goto done;
+
     for (int h = 0; h < PF_STORE_NHIST; h++) {
         char name[64];
         snprintf(name, sizeof name, "history/%s", store_history_names[h]);
@@ -283,27 +354,34 @@ int store_load(const char *path, pf_results *r, pf_error *err)
 
     /* /runs is empty until a run ends cleanly. */
     what = "/runs";
-    if (read_dims(file, "runs", 1, d1) < 0) goto fail;
+    if (read_dims(file, "runs", 1, d1) < 0 || d1[0] > (hsize_t)PF_STORE_MAX_CONFIGS) goto fail;
     r->nruns = (int64_t)d1[0];
     r->runs = pf_calloc(r->nruns ? (size_t)r->nruns : 1, sizeof *r->runs);
     if (r->nruns > 0 && read_all(file, "runs", t.run_mem, r->runs) < 0) goto fail;
+    for (int64_t i = 0; i < r->nruns; i++) r->runs[i].ended[sizeof r->runs[i].ended - 1] = '\0';
     /* /ranks: every rank of every run that started. */
     what = "/ranks";
-    if (read_dims(file, "ranks", 1, d1) < 0) goto fail;
+    if (read_dims(file, "ranks", 1, d1) < 0 || d1[0] > (hsize_t)PF_STORE_MAX_CONFIGS) goto fail;
     r->nrank_rows = (int64_t)d1[0];
     r->rank_rows = pf_calloc(r->nrank_rows ? (size_t)r->nrank_rows : 1, sizeof *r->rank_rows);
     if (r->nrank_rows > 0 && read_all(file, "ranks", t.rank_mem, r->rank_rows) < 0) goto fail;
+    for (int64_t i = 0; i < r->nrank_rows; i++) r->rank_rows[i].host[PF_HOST_LEN - 1] = '\0';
 
+done:
     free(id);
     store_types_close(&t);
     H5Fclose(file);
     return 0;
 fail:
-    pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot read %s of the results file (damaged?)", path,
-                 what);
+    if (what != NULL)
+        pf_error_set(err, PF_ERR_CORRUPT, "%s: cannot read %s of the results file (damaged?)", path, what);
     free(id);
     store_types_close(&t);
     H5Fclose(file);
     store_results_free(r);
     return -1;
 }
+
+int store_load(const char *path, pf_results *r, pf_error *err) { return load(path, r, 1, err); }
+
+int store_load_tables(const char *path, pf_results *r, pf_error *err) { return load(path, r, 0, err); }

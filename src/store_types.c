@@ -27,6 +27,8 @@ typedef const char *(*name_fn)(int v);
 static const char *bool_name(int v) { return v ? "true" : "false"; }
 static const char *st_name(int v) { return status_name((pf_status)v); }
 static const char *sp_name(int v) { return stop_name((pf_stop)v); }
+/* The kernels' path of a result; "none" for a row without one (PF_ISA_AUTO is never a result's). */
+static const char *isa_col_name(int v) { return v == PF_ISA_AUTO ? "none" : isa_name((pf_isa)v); }
 
 /* An enum pair: memory based on int, file on an 8-bit integer (every value is small). */
 static void enum_pair(pf_store_types *t, name_fn name, int count, hid_t *mem, hid_t *file)
@@ -85,10 +87,11 @@ static void compound(const member *m, int n, size_t memsize, hid_t *mem, hid_t *
 void store_types_create(pf_store_types *t)
 {
     memset(t, 0, sizeof *t);
-    hid_t b_m, b_f, st_m, st_f, sp_m, sp_f;
+    hid_t b_m, b_f, st_m, st_f, sp_m, sp_f, isa_m, isa_f;
     enum_pair(t, bool_name, 2, &b_m, &b_f);
     enum_pair(t, st_name, PF_STATUS_COUNT, &st_m, &st_f);
     enum_pair(t, sp_name, PF_STOP_COUNT, &sp_m, &sp_f);
+    enum_pair(t, isa_col_name, PF_ISA_COUNT, &isa_m, &isa_f);
 
     const hid_t I32 = H5T_NATIVE_INT32, I32F = H5T_STD_I32LE;
     const hid_t I64 = H5T_NATIVE_INT64, I64F = H5T_STD_I64LE;
@@ -145,6 +148,8 @@ void store_types_create(pf_store_types *t)
         {"detect_top5", ROW(detect_top5), F64, F64F},
         {"detect_top10", ROW(detect_top10), F64, F64F},
         {"detect_flagged", ROW(detect_flagged), I64, I64F},
+        /* Format 6's. */
+        {"isa", ROW(isa), isa_m, isa_f},
     };
     const int nrow = (int)(sizeof row / sizeof row[0]);
     compound(row, nrow, sizeof(pf_store_row), &t->row_mem, &t->row_file);
@@ -213,6 +218,7 @@ void store_row_pending(pf_store_row *row)
     row->detect_top1 = row->detect_top5 = row->detect_top10 = NAN;
     row->detect_flagged = -1;
     row->rank = -1;
+    row->isa = PF_ISA_AUTO;
 }
 
 void store_run_fill(pf_store_run *run)

@@ -214,6 +214,16 @@ int trainer_finished(const pf_trainer *t) { return t->finished; }
 const pf_result *trainer_result(const pf_trainer *t) { return &t->res; }
 const pf_config *trainer_config(const pf_trainer *t) { return &t->cfg; }
 size_t trainer_param_count(const pf_trainer *t) { return t->np; }
+
+int trainer_set_isa(pf_trainer *t, pf_isa isa, pf_error *err)
+{
+    if (model_set_isa(t->model, isa) != 0)
+        return pf_error_set(err, PF_ERR_USAGE, "--isa %s: this CPU (or its operating system) cannot "
+                            "run the %s kernels", isa_name(isa), isa_name(isa));
+    return 0;
+}
+
+pf_isa trainer_isa(const pf_trainer *t) { return model_isa(t->model); }
 const float *trainer_params(const pf_trainer *t) { return model_params(t->model); }
 const float *trainer_best_params(const pf_trainer *t) { return t->best_params; }
 const uint8_t *trainer_train_labels(const pf_trainer *t) { return t->labels; }

@@ -2,10 +2,12 @@
  *
  * Layout (little-endian machine order, checked): magic "PFTRAIN\n", format version, byte-order
  * mark, payload bytes; the configuration record (the number of configuration fields, then every
- * field's 64 bits in the table order of config.h); the sizes (parameters, classes, items); the
- * trainer's state (epoch, callbacks, Adam, metrics, weights, moments, best weights, history, best
- * predictions, confusion, detection measures and suspects); crc32 of everything before it. One function lists the state and is used
- * for writing, reading and sizing, so the three cannot disagree. */
+ * field's 64 bits in the table order of config.h); the sizes (parameters, classes, items); the conv
+ * kernels' path (cpu.h: a state resumes on a path that rounds the same way -- avx2 and avx512
+ * give the same bits -- and is refused across the scalar path); the trainer's state (epoch,
+ * callbacks, Adam, metrics, weights, moments, best weights, history, best predictions, confusion,
+ * detection measures and suspects); crc32 of everything before it. One function lists the state
+ * and is used for writing, reading and sizing, so the three cannot disagree. */
 #ifndef POISONFARM_CHECKPOINT_H
 #define POISONFARM_CHECKPOINT_H
 

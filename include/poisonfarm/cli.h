@@ -11,6 +11,7 @@ int cmd_train(int argc, char **argv);   /* poisonfarm train --dataset ... | --fr
 int cmd_run(int argc, char **argv);     /* mpirun -np N poisonfarm [run] [JOBFILE] ... */
 int cmd_grid(int argc, char **argv);    /* poisonfarm grid JOBFILE [-n RANKS] */
 int cmd_report(int argc, char **argv);  /* poisonfarm report RESULTS.h5 [-o DIR] */
+int cmd_check(int argc, char **argv);   /* poisonfarm check RESULTS.h5 */
 
 /* Prints "poisonfarm: message" on stderr (one line) -- the user-error path. In cli_util.c, which
  * every command uses and which uses no command, so that calls go one way: cli.c -> cli_*.c ->

@@ -194,6 +194,11 @@ int config_derive(pf_config *cfg, pf_error *err);
  * runs and machines; a grid's fingerprint is built from it. */
 uint64_t config_hash(const pf_config *cfg);
 
+/* A 64-bit fingerprint of a SET of configurations from their config_hash values (n of them,
+ * sorted in place): independent of their order. A grid's fingerprint (grid.h) is this of its
+ * expanded configurations. */
+uint64_t config_set_fingerprint(uint64_t *hashes, int64_t n);
+
 /* The random streams of a configuration (train.h says which purpose uses which). The paired stream
  * depends on (seed, dataset, subset, repeat) only: the poisoned labels come from it, so poisoned
  * sets are nested across percents and shared by a curve's points. The init stream gives the

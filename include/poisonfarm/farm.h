@@ -18,6 +18,7 @@
 #define POISONFARM_FARM_H
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/cpu.h"
 
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ typedef struct {
     char output[PF_PATH_MAX];     /* -o ("" = the job's output, else output/<job>.h5) */
     char data_dir[PF_PATH_MAX];   /* --data-dir ("" = not given) */
     int threads;                  /* --threads (0 = the job's) */
+    pf_isa isa;                   /* --isa (PF_ISA_AUTO = each rank's CPU default) */
     int force;                    /* move a results file of another grid aside */
     int retry_failed;             /* run failed and diverged configurations again */
     int quiet;                    /* no per-configuration progress lines */

@@ -26,6 +26,12 @@ void lock_release(pf_lock *lock);
  * parent's lock. NULL-safe. */
 void lock_forget(pf_lock *lock);
 
+/* Describes the lock of results_path for people, without taking it: 0 and "" when there is none;
+ * 1 with out "held by pid P on host H (Slurm job J) since T" and, on this host, whether that
+ * process still runs ("; that process has ended: the next run takes the lock over"); 2 with out
+ * saying what is there instead (a file this poisonfarm cannot read, a directory, ...). */
+int lock_describe(const char *results_path, char *out, size_t size);
+
 /* The lock file's path ("RESULTS.h5.lock"). */
 const char *lock_path(const pf_lock *lock);
 

@@ -12,6 +12,8 @@
 #ifndef POISONFARM_NN_H
 #define POISONFARM_NN_H
 
+#include "poisonfarm/cpu.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +48,14 @@ float *model_grads(pf_model *m);
 
 /* Glorot-uniform kernels drawn from a stream seeded with `seed`, zero biases. */
 void model_init(pf_model *m, uint64_t seed);
+
+/* The kernels' instruction-set path (cpu.h): model_create takes cpu_default_isa() (from cpuid,
+ * xgetbv and a fixed table, once). model_set_isa pins another (PF_ISA_AUTO = the default again);
+ * it returns -1 and changes nothing when this CPU or OS cannot run it. avx2 and avx512 give
+ * bit-identical results; scalar (im2col + OpenBLAS) rounds differently. model_isa never returns
+ * PF_ISA_AUTO. */
+int model_set_isa(pf_model *m, pf_isa isa);
+pf_isa model_isa(const pf_model *m);
 
 /* Sets the number of OpenMP threads used by the next calls (>= 1; default 1). */
 void model_set_threads(pf_model *m, int threads);

@@ -8,6 +8,8 @@
 #ifndef POISONFARM_NN_LAYERS_H
 #define POISONFARM_NN_LAYERS_H
 
+#include "poisonfarm/cpu.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,18 +37,22 @@ void nn_conv_backward(float *din, float *dwgt, float *dbias, float *dout, const 
                       const float *in, const float *wgt, float *col, const pf_conv_dims *d,
                       int relu);
 
-/* 1 when this CPU runs the AVX2/FMA direct convolution (nn_conv_forward_direct), else 0. */
-int nn_conv_direct_available(void);
+/* The direct convolution (nn_conv_direct.c): no im2col workspace, the kernels of instruction set
+ * `isa` (PF_ISA_AVX2 or PF_ISA_AVX512, which give bit-identical results; any other isa runs the
+ * portable reference loops). They round differently from the sgemm path (FMA, order). */
+
+/* 1 when this CPU and OS run the direct kernels of `isa` (avx2 or avx512), else 0. */
+int nn_conv_direct_available(pf_isa isa);
 
 /* Same contract as nn_conv_forward without workspace (bias may be NULL: zero), for pad 0 and Cout a
- * multiple of 16, on a CPU where nn_conv_direct_available(). Rounds differently from the sgemm
- * path (FMA, order). */
+ * multiple of 16. */
 void nn_conv_forward_direct(float *out, const float *in, const float *wgt, const float *bias,
-                            const pf_conv_dims *d, int relu);
+                            const pf_conv_dims *d, int relu, pf_isa isa);
 
 /* dwgt (3, 3, Cin, Cout) += the weight gradient of one image: sum over output pixels of the input
- * patch times dout (OH, OW, Cout). Pad 0, Cout a multiple of 32, direct kernel (no workspace). */
-void nn_conv_dweight_direct(float *dwgt, const float *in, const float *dout, const pf_conv_dims *d);
+ * patch times dout (OH, OW, Cout), pixel by pixel in order. Pad 0, Cout a multiple of 32. */
+void nn_conv_dweight_direct(float *dwgt, const float *in, const float *dout, const pf_conv_dims *d,
+                            pf_isa isa);
 
 /* wflip (3, 3, Cout, Cin) = the kernel flipped in space with in/out channels swapped:
  * wflip[ky][kx][o][c] = wgt[2-ky][2-kx][c][o]. */
@@ -57,17 +63,25 @@ size_t nn_conv_pad_size(const pf_conv_dims *d);
 
 /* din (H, W, Cin) = the input gradient for dout (OH, OW, Cout), computed as the valid convolution
  * of dout zero-padded by 2 - pad (written into dpad, nn_conv_pad_size floats) with wflip
- * (nn_conv_flip_kernel of the layer's kernel). Overwrites din. Cin a multiple of 16; direct
- * kernel where available. */
+ * (nn_conv_flip_kernel of the layer's kernel). Overwrites din. Cin a multiple of 16. */
 void nn_conv_dinput_direct(float *din, float *dpad, const float *dout, const float *wflip,
-                           const pf_conv_dims *d);
+                           const pf_conv_dims *d, pf_isa isa);
 
-/* Same contract as nn_conv_backward with the direct kernels: pad 0, Cout a multiple of 32 and (when
- * din is not NULL) Cin a multiple of 16. wflip = nn_conv_flip_kernel(wgt); dpad: workspace of
- * nn_conv_pad_size floats. */
+/* A "same" convolution as a valid one: xpad (nn_conv_xpad_size floats) = in with a zero border of
+ * d->pad pixels; *valid = the pad-0 dims over xpad (same output size as d). */
+size_t nn_conv_xpad_size(const pf_conv_dims *d);
+void nn_conv_pad_input(float *xpad, const float *in, const pf_conv_dims *d, pf_conv_dims *valid);
+
+/* Same contract as nn_conv_backward with the direct kernels: pad 0 or 1, Cout a multiple of 32 and
+ * (when din is not NULL) Cin a multiple of 16. wflip = nn_conv_flip_kernel(wgt); dpad: workspace
+ * of nn_conv_pad_size floats; xpad: workspace of nn_conv_xpad_size floats when pad > 0 (else
+ * unused, may be NULL). */
 void nn_conv_backward_direct(float *din, float *dwgt, float *dbias, float *dout, const float *out,
-                             const float *in, const float *wflip, float *dpad, const pf_conv_dims *d,
-                             int relu);
+                             const float *in, const float *wflip, float *dpad, float *xpad,
+                             const pf_conv_dims *d, int relu, pf_isa isa);
+
+/* dout (P, O) zeroed where the relu's output `out` was not > 0 (when relu); dbias += column sums. */
+void nn_relu_bias_backward(float *dout, float *dbias, const float *out, int p, int o, int relu);
 
 /* The plain direct convolution the fast one is tested against (same contract, no workspace). */
 void nn_conv_forward_naive(float *out, const float *in, const float *wgt, const float *bias,
@@ -88,10 +102,14 @@ void nn_pool_backward_relu(float *din, const float *dout, const float *in, int h
 /* out (n, O) = [relu](x (n, D) . wgt (D, O) + bias (O)). */
 void nn_dense_forward(float *out, const float *x, const float *wgt, const float *bias, int n,
                       int d, int o, int relu);
-/* Backward: dout (n, O) masked in place by the relu; dwgt, dbias +=; dx (n, D) overwritten
- * unless NULL. */
+/* Backward: dout (n, O) masked in place by the relu; dwgt (unless NULL: see nn_dense_dweight),
+ * dbias +=; dx (n, D) overwritten unless NULL. */
 void nn_dense_backward(float *dx, float *dwgt, float *dbias, float *dout, const float *out,
                        const float *x, const float *wgt, int n, int d, int o, int relu);
+
+/* dwgt (D, O) += x (n, D)^T . dout (n, O): the weight-gradient part of nn_dense_backward, for a
+ * caller that masks rows first and sums the weight gradient over more rows later. */
+void nn_dense_dweight(float *dwgt, const float *x, const float *dout, int n, int d, int o);
 
 /* Softmax + sparse categorical cross-entropy on logits (n, K), log-sum-exp stabilised. Returns the
  * SUM of the per-item losses (0 when labels is NULL); pred[i] (if not NULL) = argmax (first on

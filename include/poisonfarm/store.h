@@ -15,6 +15,7 @@
 #define POISONFARM_STORE_H
 
 #include "poisonfarm/common.h"
+#include "poisonfarm/cpu.h"
 #include "poisonfarm/train.h"
 
 #include <mpi.h>
@@ -62,6 +63,8 @@ typedef struct {
     int32_t rank;
     char host[PF_HOST_LEN];
     char reason[PF_REASON_LEN];   /* why it failed, "" otherwise */
+    pf_isa isa;                   /* the conv kernels' path that produced the result (cpu.h);
+                                     PF_ISA_AUTO ("none" in the file) without a result */
 } pf_store_row;
 
 /* The /results row of a configuration that could not run: status failed, its rank and host, and
@@ -81,6 +84,9 @@ void store_row_simulated(pf_store_row *row, int32_t rank, const char *host, doub
  * best_val_acc (the clean accuracy at the chosen epoch, also with poisoned validation). Used by the
  * farm's progress lines and by the report. */
 double store_reported_accuracy(const pf_config *cfg, const pf_store_row *row);
+
+/* The largest SCALE of a dry run (run --dry-run SCALE). */
+#define PF_DRY_RUN_SCALE_MAX 1000.0
 
 /* Root attributes written at creation. */
 typedef struct {
@@ -135,14 +141,44 @@ typedef struct {
 } pf_store_info;
 int store_inspect(const char *path, pf_store_info *info, pf_error *err);
 
-/* Collective over comm. Creates a new results file at path (which must not exist) for the given
- * configurations (ids 0..n-1 in order), fully allocated and flushed. Aborts the job on library
- * failure (the caller has checked the path is writable). */
+/* The file's size in bytes, known before it exists (every dataset is allocated when the file is
+ * created): n configurations, the largest class count and max_epochs of the grid, and the bytes of
+ * the string attributes (the job's text, the data checksums). An upper bound within a few per cent
+ * plus 64 KiB of HDF5's own structures; /ranks and /runs grow later by a few KiB per run. */
+double store_size_estimate(int64_t n, int32_t kmax, int32_t max_epochs, size_t text_bytes);
+
+/* The same for a grid's configurations (n of them): the largest class count and max_epochs are
+ * theirs, the text is the job's plus room for the data checksums. */
+double store_grid_size(const pf_config *configs, int64_t n, size_t job_text_bytes);
+
+/* At most the bytes one run of `ranks` ranks adds to an existing file (its /ranks rows when it
+ * starts, its /runs row at its clean end, HDF5's structures for them). */
+double store_run_growth(int ranks);
+
+/* Serial, one process (rank 0): creates the results file at path for the given configurations
+ * (ids 0..n-1 in order), every dataset allocated and filled, and closes it. It is written under a
+ * temporary name, path + ".creating-" + meta->file_id, and renamed to path (never replacing a
+ * file there) only once complete and synced, so a failed or killed creation never leaves a file
+ * at path; a leftover temporary file is recognised by store_is_leftover. Returns 0, or -1 with a
+ * one-line err naming the file: no space (ENOSPC, or EDQUOT: a quota) says how much the file needs
+ * and how much is free; a file that appeared at path meanwhile is left alone. Nothing is left
+ * behind on failure. Aborts only on failures that cannot be the user's. */
+int store_create_file(const char *path, const pf_store_config *configs, int64_t n, const pf_store_meta *meta,
+                      pf_error *err);
+
+/* 1 when name (a file name, no directory) is a temporary file that store_create_file of results
+ * file base_name would make: base_name + ".creating-" + hex digits. */
+int store_is_leftover(const char *base_name, const char *name);
+
+/* Collective over comm: store_create_file on rank 0 (aborting the job if it fails: for tests and
+ * drivers, which have checked the path), then store_open. */
 pf_store *store_create(MPI_Comm comm, const char *path, const pf_store_config *configs, int64_t n,
                        const pf_store_meta *meta);
 
-/* Collective. Opens an existing results file read-write. */
-pf_store *store_open(MPI_Comm comm, const char *path);
+/* Collective. Opens an existing results file read-write. configs (n rows, the same on every rank)
+ * are its /configs rows as the caller read and validated them (the farm: rank 0's, broadcast);
+ * NULL: rank 0 reads them and broadcasts them. The file's dimensions must agree with them. */
+pf_store *store_open(MPI_Comm comm, const char *path, const pf_store_config *configs, int64_t n);
 
 int64_t store_nconfigs(const pf_store *s);
 int32_t store_max_epochs(const pf_store *s);
@@ -185,6 +221,7 @@ typedef struct {
     char *job_text;               /* root attribute */
     int simulated;                /* 1: a dry run's file: its rows are simulated, not results */
     double dry_run_scale;         /* the dry run's SCALE (0 for real results) */
+    char *data_checksums;         /* root attribute: "dataset/file md5" lines */
     uint64_t fingerprint;
     char file_id[40];
     int epochs_capped;
@@ -197,8 +234,23 @@ typedef struct {
 extern const char *const store_history_names[6];
 
 /* Reads path (serially, read-only). 0, or -1 with a one-line error naming the file. Works on a file
- * whose run is still going or was killed. */
+ * whose run is still going or was killed. Every /configs and /results row is validated (ids equal
+ * to their row, every field in its range, sizes within the file's dimensions, statuses and stop
+ * reasons that are names, fractions in [0, 1] or NaN, the fingerprint the rows give): a file that
+ * breaks a rule is refused with one line naming the row and the field (docs/results-format.md,
+ * "What a reader checks"). */
 int store_load(const char *path, pf_results *r, pf_error *err);
+
+/* The same for /configs, /results and the root attributes only (history, confusion, transitions,
+ * suspects, /runs and /ranks stay NULL / 0): what a resume and `poisonfarm check` need, whatever
+ * the grid's number of epochs and classes. Validated as store_load validates. */
+int store_load_tables(const char *path, pf_results *r, pf_error *err);
+
+/* The fingerprint a run stores: the grid's (config_set_fingerprint of its configurations) mixed
+ * with the data checksums' text, so that a resume needs both unchanged. store_configs_fingerprint
+ * computes it from /configs rows. */
+uint64_t store_run_fingerprint(uint64_t grid_fp, const char *checksums);
+uint64_t store_configs_fingerprint(const pf_store_config *configs, int64_t n, const char *checksums);
 void store_results_free(pf_results *r);
 
 /* Turns HDF5's automatic error printing off (call once at start). */

@@ -112,6 +112,12 @@ const pf_result *trainer_result(const pf_trainer *t);
 const pf_config *trainer_config(const pf_trainer *t);
 size_t trainer_param_count(const pf_trainer *t);
 
+/* The model's kernel path (cpu.h): the CPU's default until trainer_set_isa pins another; call it
+ * before the first epoch. Returns -1 with err (a user error) when this CPU or OS cannot run isa.
+ * trainer_isa never returns PF_ISA_AUTO. */
+int trainer_set_isa(pf_trainer *t, pf_isa isa, pf_error *err);
+pf_isa trainer_isa(const pf_trainer *t);
+
 /* The current parameters and those of the best epoch (trainer_param_count floats each, owned by
  * the trainer, valid until the next trainer_epoch / trainer_restore / trainer_free). */
 const float *trainer_params(const pf_trainer *t);

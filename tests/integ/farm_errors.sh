@@ -42,6 +42,12 @@ expect_user_error bad_option "unknown option" 2 run --frobnicate
 expect_user_error bad_checkpoint_interval "--checkpoint-interval: expected seconds from 0 to 86400, got '-5'" 2 run --checkpoint-interval -5
 expect_user_error bad_job_checkpoint_interval "interval.cfg:3: 'checkpoint_interval' = -1 is out of range" 2 run "$(job interval "$base
 checkpoint_interval = -1;")" -o "$TMP/x.h5"
+expect_user_error bad_isa "--isa.*sse9" 2 run "$(job ok "$base")" -o "$TMP/x.h5" --isa sse9
+# OpenBLAS on a generic core: a user error stays one line (the warning comes after validation) ...
+OPENBLAS_CORETYPE=Prescott expect_user_error user_error_before_blas_warning "unknown option" 2 run --frobnicate
+if ! grep -qw avx512f /proc/cpuinfo; then
+    expect_user_error isa_not_on_this_cpu "--isa avx512: this CPU" 2 run "$(job ok "$base")" -o "$TMP/x.h5" --isa avx512
+fi
 if [ ! -e "$TMP/x.h5" ]; then pass bad_jobs_write_nothing; else fail bad_jobs_write_nothing "$TMP/x.h5 was created"; fi
 
 expect_user_error missing_dataset "cifar10.*make data" 2 run "$(job cifar 'datasets = ["cifar10"]; modes = ["random"]; subsets = [100]; percents = [0];')" -o "$TMP/y.h5" --data-dir "$TMP/nodata"
@@ -60,6 +66,18 @@ rc=$?
 moved=$(ls "$TMP"/r.h5.moved-* 2>/dev/null | head -1)
 if [ $rc -eq 0 ] && [ -n "$moved" ] && [ "$(md5sum <"$moved")" = "$sum_before" ]; then pass force_moves_aside; else
     fail force_moves_aside "exit $rc, moved file '$moved'" "$(cat "$TMP/force.log")"; fi
+
+# ... and a run on 2 ranks warns once (rank 0), on stderr.
+if grep -qw avx2 /proc/cpuinfo; then
+    OPENBLAS_CORETYPE=Prescott mpirun -q -np 2 $BIN run "$(job ok "$base")" -o "$TMP/w.h5" --quiet >"$TMP/w.out" 2>"$TMP/w.err"
+    rc=$?
+    if [ $rc -eq 0 ] && [ "$(grep -c "warning: OpenBLAS runs its generic 'Prescott'" "$TMP/w.err")" -eq 1 ] &&
+        ! grep -q warning "$TMP/w.out"; then
+        pass farm_warns_generic_blas_once
+    else
+        fail farm_warns_generic_blas_once "exit $rc; rerun: OPENBLAS_CORETYPE=Prescott mpirun -np 2 $BIN run ... --quiet" "$(cat "$TMP/w.err")"
+    fi
+fi
 
 # A results file of an older format is refused with one line naming its format; --force moves it
 # aside like one of another grid (the demo relies on this), and the run starts afresh.

@@ -43,6 +43,7 @@ bad_case train_negative_subset --dataset mnist --mode random --subset -5 --perce
 bad_case train_bad_batch "${REQ[@]}" --batch-size 0
 bad_case train_bad_threads "${REQ[@]}" --threads two
 bad_case train_bad_selection "${REQ[@]}" --selection best
+bad_case train_bad_isa "${REQ[@]}" --isa sse9
 bad_case train_missing_value "${REQ[@]}" --seed
 bad_case train_extra_argument "${REQ[@]}" extra
 bad_case train_id_without_from --id 3
@@ -129,6 +130,60 @@ run t2 "${TINY[@]}" --max-epochs 2 --quiet --threads 2
 b=$(sed 's/ seconds=.*//' <<<"$out")
 if [ -n "$a" ] && [ "$a" = "$b" ]; then pass train_threads_same; else
     fail train_threads_same "1 thread: $a" "2 threads: $b"; fi
+
+# The kernels' path: printed, recorded in the summary line; avx2 and avx512 give the very same
+# result; scalar (im2col + OpenBLAS) runs too; a path this CPU lacks is one line, exit 2.
+paths=(scalar)
+grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && paths+=(avx2)
+grep -qw avx512f /proc/cpuinfo && paths+=(avx512)
+declare -A summary
+for p in "${paths[@]}"; do
+    run "isa_$p" "${TINY[@]}" --max-epochs 2 --isa "$p"
+    last=$(tail -n 1 <<<"$out")
+    summary[$p]=$(sed 's/ seconds=.*//' <<<"$last")
+    if [ "$rc" -eq 0 ] && [ "$(value isa "$last")" = "$p" ] && grep -q "kernels $p (pinned by --isa)" <<<"$out"; then
+        pass "train_isa_$p"
+    else
+        fail "train_isa_$p" "exit $rc; rerun: $BIN train ${TINY[*]} --max-epochs 2 --isa $p" "$last" "$err"
+    fi
+done
+if [ -n "${summary[avx512]:-}" ] && [ -n "${summary[avx2]:-}" ]; then
+    if [ "${summary[avx2]}" = "${summary[avx512]}" ]; then pass train_isa_avx2_avx512_same; else
+        fail train_isa_avx2_avx512_same "avx2: ${summary[avx2]}" "avx512: ${summary[avx512]}"; fi
+else
+    skip train_isa_avx2_avx512_same "this CPU lacks AVX2 or AVX-512"
+fi
+if ! grep -qw avx512f /proc/cpuinfo; then
+    run isa_missing "${TINY[@]}" --max-epochs 1 --isa avx512
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q 'avx512' <<<"$err"; then
+        pass train_isa_not_on_this_cpu
+    else
+        fail train_isa_not_on_this_cpu "exit $rc (want 2, one line)" "$err"
+    fi
+fi
+
+# OpenBLAS on a generic core (forced here with OPENBLAS_CORETYPE) on a CPU with AVX2: one warning
+# line on stderr after validation; a user error stays one line.
+if grep -qw avx2 /proc/cpuinfo; then
+    OPENBLAS_CORETYPE=Prescott "$BIN" train "${TINY[@]}" --max-epochs 1 --quiet >"$TMP/pres.out" 2>"$TMP/pres.err"
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(grep -c . "$TMP/pres.err")" -eq 1 ] &&
+        grep -q "^poisonfarm: warning: OpenBLAS runs its generic 'Prescott' kernels.*OPENBLAS_CORETYPE=" "$TMP/pres.err"; then
+        pass train_warns_generic_blas
+    else
+        fail train_warns_generic_blas "exit $rc; rerun: OPENBLAS_CORETYPE=Prescott $BIN train ${TINY[*]} --max-epochs 1" "$(cat "$TMP/pres.err")"
+    fi
+    OPENBLAS_CORETYPE=Prescott "$BIN" train --dataset mnist --mode random --subset 100 --percent 0 \
+        --data-dir "$TMP/nodata" >"$TMP/pres.out" 2>"$TMP/pres.err"
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(grep -c . "$TMP/pres.err")" -eq 1 ] && ! grep -q warning "$TMP/pres.err"; then
+        pass train_user_error_before_blas_warning
+    else
+        fail train_user_error_before_blas_warning "exit $rc (want 2, one line)" "$(cat "$TMP/pres.err")"
+    fi
+else
+    skip train_warns_generic_blas "this CPU has no AVX2"
+fi
 
 # SIGUSR1 as soon as the first epoch line comes out: graceful stop, exit 4.
 usr1() { kill -USR1 "$1"; }

@@ -117,9 +117,9 @@ static void refuses_with_file_and_line(void **state)
     snprintf(missing, sizeof missing, "%s/none.txt", dir);
     assert_int_equal(label_file_read(missing, 10, &lf, &err), -1);
     assert_int_equal(err.kind, PF_ERR_MISSING);
-    assert_non_null(strstr(err.msg, "none.txt: cannot read the label file"));
+    assert_non_null(strstr(err.msg, "none.txt: no such label file"));
     assert_int_equal(label_file_read(dir, 10, &lf, &err), -1);
-    assert_non_null(strstr(err.msg, "not a regular file"));
+    assert_non_null(strstr(err.msg, ": a directory, not a label file"));
 }
 
 /* Too few labels for the items used: the line where the next label would be. */

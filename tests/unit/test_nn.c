@@ -141,91 +141,178 @@ static void conv_same_matches_naive_and_fd(void **state)
     conv_case(3, 3, 1, 2, 1, 1, 15);
 }
 
-/* The AVX2 direct kernel (used by the model for the first layer and small layers) against the
- * naive convolution, on the channel counts the models use. */
+/* The direct kernels' paths on this CPU (avx2, avx512), for the tests that run each one. */
+static int direct_paths(pf_isa *paths)
+{
+    int n = 0;
+    if (nn_conv_direct_available(PF_ISA_AVX2)) paths[n++] = PF_ISA_AVX2;
+    if (nn_conv_direct_available(PF_ISA_AVX512)) paths[n++] = PF_ISA_AVX512;
+    return n;
+}
+
+/* Each direct forward path against the naive convolution, on the channel counts the models use and
+ * on pixel counts that are not multiples of the kernels' blocks (6 for avx2, 12 for avx512). */
 static void conv_direct_matches_naive(void **state)
 {
     (void)state;
-    if (!nn_conv_direct_available()) {
+    pf_isa paths[2];
+    const int np = direct_paths(paths);
+    if (np == 0) {
         skip();
         return;
     }
     const int cases[][4] = {{28, 28, 1, 32}, {8, 7, 3, 32}, {6, 5, 32, 32}, {4, 4, 32, 64},
-                            {5, 6, 2, 64}, {9, 5, 16, 16}, {3, 3, 32, 32}};
+                            {5, 6, 2, 64}, {9, 5, 16, 16}, {3, 3, 32, 32}, {7, 9, 16, 48},
+                            {15, 4, 8, 32}};
     pf_rng r;
     rng_seed(&r, 17);
-    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-        pf_conv_dims d;
-        nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], 0);
-        size_t nin = (size_t)d.h * d.w * d.cin, nw = (size_t)9 * d.cin * d.cout,
-               nout = (size_t)d.oh * d.ow * d.cout;
-        float *in = malloc(sizeof(float) * nin), *w = malloc(sizeof(float) * nw),
-              *b = malloc(sizeof(float) * d.cout), *o1 = malloc(sizeof(float) * nout),
-              *o2 = malloc(sizeof(float) * nout);
-        fill_uniform(&r, in, nin, 0, 1);
-        fill_uniform(&r, w, nw, -0.3, 0.3);
-        fill_uniform(&r, b, d.cout, -0.2, 0.2);
-        for (int relu = 0; relu < 2; relu++) {
-            nn_conv_forward_direct(o1, in, w, b, &d, relu);
-            nn_conv_forward_naive(o2, in, w, b, &d, relu);
-            for (size_t i = 0; i < nout; i++) assert_true(fabsf(o1[i] - o2[i]) < 1e-4f);
+    for (int pi = 0; pi < np; pi++)
+        for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+            pf_conv_dims d;
+            nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], 0);
+            size_t nin = (size_t)d.h * d.w * d.cin, nw = (size_t)9 * d.cin * d.cout,
+                   nout = (size_t)d.oh * d.ow * d.cout;
+            float *in = malloc(sizeof(float) * nin), *w = malloc(sizeof(float) * nw),
+                  *b = malloc(sizeof(float) * d.cout), *o1 = malloc(sizeof(float) * nout),
+                  *o2 = malloc(sizeof(float) * nout);
+            fill_uniform(&r, in, nin, 0, 1);
+            fill_uniform(&r, w, nw, -0.3, 0.3);
+            fill_uniform(&r, b, d.cout, -0.2, 0.2);
+            for (int relu = 0; relu < 2; relu++) {
+                nn_conv_forward_direct(o1, in, w, b, &d, relu, paths[pi]);
+                nn_conv_forward_naive(o2, in, w, b, &d, relu);
+                for (size_t i = 0; i < nout; i++) assert_true(fabsf(o1[i] - o2[i]) < 1e-4f);
+            }
+            free(in); free(w); free(b); free(o1); free(o2);
         }
-        free(in); free(w); free(b); free(o1); free(o2);
-    }
 }
 
-/* The direct backward (weight gradient in place, input gradient as a convolution of the padded
- * output gradient with the flipped kernel) against the naive backward, on the model's channel
- * counts and on pixel counts that are not multiples of the kernels' blocks (6 and 3). */
+/* Each direct backward path (weight gradient in place, input gradient as a convolution of the
+ * padded output gradient with the flipped kernel) against the naive backward, on the model's
+ * channel counts and on pixel counts that are not multiples of the kernels' blocks. */
 static void conv_direct_backward_matches_naive(void **state)
 {
     (void)state;
-    if (!nn_conv_direct_available()) {
+    pf_isa paths[2];
+    const int np = direct_paths(paths);
+    if (np == 0) {
         skip();
         return;
     }
-    const int cases[][4] = {{26, 26, 32, 32}, {12, 12, 32, 32}, {9, 5, 16, 32}, {4, 4, 32, 64},
-                            {3, 3, 32, 32}, {28, 28, 1, 32}, {7, 8, 3, 32}};
+    /* h, w, cin, cout, pad: the last three are "same" layers (the model's conv6) */
+    const int cases[][5] = {{26, 26, 32, 32, 0}, {12, 12, 32, 32, 0}, {9, 5, 16, 32, 0},
+                            {4, 4, 32, 64, 0},   {3, 3, 32, 32, 0},   {28, 28, 1, 32, 0},
+                            {7, 8, 3, 32, 0},    {5, 7, 48, 32, 0},   {2, 2, 32, 32, 1},
+                            {3, 3, 32, 32, 1},   {5, 4, 16, 32, 1}};
     pf_rng r;
     rng_seed(&r, 19);
+    for (int pi = 0; pi < np; pi++)
+        for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+            pf_conv_dims d;
+            nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], cases[t][4]);
+            size_t nin = (size_t)d.h * d.w * d.cin, nw = (size_t)9 * d.cin * d.cout,
+                   nout = (size_t)d.oh * d.ow * d.cout;
+            const int with_din = d.cin % 16 == 0;
+            float *in = malloc(sizeof(float) * nin), *w = malloc(sizeof(float) * nw),
+                  *wf = malloc(sizeof(float) * nw), *b = malloc(sizeof(float) * d.cout),
+                  *out = malloc(sizeof(float) * nout), *g1 = malloc(sizeof(float) * nout),
+                  *g2 = malloc(sizeof(float) * nout), *din1 = malloc(sizeof(float) * nin),
+                  *din2 = malloc(sizeof(float) * nin), *dw1 = malloc(sizeof(float) * nw),
+                  *dw2 = malloc(sizeof(float) * nw), *db1 = malloc(sizeof(float) * d.cout),
+                  *db2 = malloc(sizeof(float) * d.cout),
+                  *pad = malloc(sizeof(float) * nn_conv_pad_size(&d)),
+                  *xpad = malloc(sizeof(float) * nn_conv_xpad_size(&d)),
+                  *fwd = malloc(sizeof(float) * nout);
+            fill_uniform(&r, in, nin, 0, 1);
+            fill_uniform(&r, w, nw, -0.3, 0.3);
+            fill_uniform(&r, b, d.cout, -0.2, 0.2);
+            nn_conv_flip_kernel(wf, w, d.cin, d.cout);
+            for (int relu = 0; relu < 2; relu++) {
+                nn_conv_forward_naive(out, in, w, b, &d, relu);
+                if (d.pad > 0) { /* the forward of a "same" layer: valid over the padded input */
+                    pf_conv_dims v;
+                    fill_uniform(&r, xpad, nn_conv_xpad_size(&d), -9, 9); /* garbage: overwritten */
+                    nn_conv_pad_input(xpad, in, &d, &v);
+                    assert_int_equal(v.oh, d.oh);
+                    assert_int_equal(v.ow, d.ow);
+                    nn_conv_forward_direct(fwd, xpad, w, b, &v, relu, paths[pi]);
+                    for (size_t i = 0; i < nout; i++) assert_true(fabsf(fwd[i] - out[i]) < 1e-4f);
+                    fill_uniform(&r, xpad, nn_conv_xpad_size(&d), -9, 9);
+                }
+                fill_uniform(&r, g1, nout, -1, 1);
+                memcpy(g2, g1, sizeof(float) * nout);
+                /* nonzero start values: the weight and bias gradients must accumulate */
+                fill_uniform(&r, dw1, nw, -1, 1);
+                memcpy(dw2, dw1, sizeof(float) * nw);
+                fill_uniform(&r, db1, d.cout, -1, 1);
+                memcpy(db2, db1, sizeof(float) * d.cout);
+                fill_uniform(&r, pad, nn_conv_pad_size(&d), -9, 9); /* garbage: overwritten */
+                fill_uniform(&r, din1, nin, -9, 9);
+                nn_conv_backward_direct(with_din ? din1 : NULL, dw1, db1, g1, out, in, wf, pad,
+                                        xpad, &d, relu, paths[pi]);
+                nn_conv_backward_naive(din2, dw2, db2, g2, out, in, w, &d, relu);
+                for (size_t i = 0; i < nout; i++) assert_true(g1[i] == g2[i]); /* relu mask */
+                for (size_t i = 0; i < nw; i++) assert_true(fabsf(dw1[i] - dw2[i]) < 2e-4f);
+                for (int i = 0; i < d.cout; i++) assert_true(fabsf(db1[i] - db2[i]) < 2e-4f);
+                if (with_din)
+                    for (size_t i = 0; i < nin; i++) assert_true(fabsf(din1[i] - din2[i]) < 1e-4f);
+            }
+            free(in); free(w); free(wf); free(b); free(out); free(g1); free(g2); free(din1);
+            free(din2); free(dw1); free(dw2); free(db1); free(db2); free(pad); free(xpad);
+            free(fwd);
+        }
+}
+
+/* The avx512 kernels give the same bits as the avx2 ones: forward (bias, relu, a 16-channel tail),
+ * weight gradient (accumulating onto nonzero values) and input gradient, on shapes whose pixel
+ * counts leave partial blocks for both. */
+static void conv_direct_paths_bit_identical(void **state)
+{
+    (void)state;
+    if (!nn_conv_direct_available(PF_ISA_AVX2) || !nn_conv_direct_available(PF_ISA_AVX512)) {
+        skip();
+        return;
+    }
+    const int cases[][4] = {{28, 28, 1, 32}, {26, 26, 32, 32}, {12, 12, 32, 32}, {10, 10, 32, 32},
+                            {4, 4, 32, 32},  {32, 32, 3, 32},  {30, 30, 32, 32}, {5, 5, 32, 64},
+                            {9, 7, 16, 48},  {13, 11, 64, 64}, {3, 3, 32, 32}};
+    pf_rng r;
+    rng_seed(&r, 29);
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         pf_conv_dims d;
         nn_conv_dims(&d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], 0);
         size_t nin = (size_t)d.h * d.w * d.cin, nw = (size_t)9 * d.cin * d.cout,
-               nout = (size_t)d.oh * d.ow * d.cout;
-        const int with_din = d.cin % 16 == 0;
+               nout = (size_t)d.oh * d.ow * d.cout, npad = nn_conv_pad_size(&d);
         float *in = malloc(sizeof(float) * nin), *w = malloc(sizeof(float) * nw),
               *wf = malloc(sizeof(float) * nw), *b = malloc(sizeof(float) * d.cout),
-              *out = malloc(sizeof(float) * nout), *g1 = malloc(sizeof(float) * nout),
-              *g2 = malloc(sizeof(float) * nout), *din1 = malloc(sizeof(float) * nin),
-              *din2 = malloc(sizeof(float) * nin), *dw1 = malloc(sizeof(float) * nw),
-              *dw2 = malloc(sizeof(float) * nw), *db1 = malloc(sizeof(float) * d.cout),
-              *db2 = malloc(sizeof(float) * d.cout), *pad = malloc(sizeof(float) * nn_conv_pad_size(&d));
-        fill_uniform(&r, in, nin, 0, 1);
+              *o1 = malloc(sizeof(float) * nout), *o2 = malloc(sizeof(float) * nout),
+              *g = malloc(sizeof(float) * nout), *dw1 = malloc(sizeof(float) * nw),
+              *dw2 = malloc(sizeof(float) * nw), *din1 = malloc(sizeof(float) * nin),
+              *din2 = malloc(sizeof(float) * nin), *pad = malloc(sizeof(float) * npad);
+        fill_uniform(&r, in, nin, -1, 1);
         fill_uniform(&r, w, nw, -0.3, 0.3);
         fill_uniform(&r, b, d.cout, -0.2, 0.2);
+        fill_uniform(&r, g, nout, -1, 1);
         nn_conv_flip_kernel(wf, w, d.cin, d.cout);
         for (int relu = 0; relu < 2; relu++) {
-            nn_conv_forward_naive(out, in, w, b, &d, relu);
-            fill_uniform(&r, g1, nout, -1, 1);
-            memcpy(g2, g1, sizeof(float) * nout);
-            /* nonzero start values: the weight and bias gradients must accumulate */
+            nn_conv_forward_direct(o1, in, w, b, &d, relu, PF_ISA_AVX2);
+            nn_conv_forward_direct(o2, in, w, b, &d, relu, PF_ISA_AVX512);
+            assert_memory_equal(o1, o2, sizeof(float) * nout);
+        }
+        if (d.cout % 32 == 0) {
             fill_uniform(&r, dw1, nw, -1, 1);
             memcpy(dw2, dw1, sizeof(float) * nw);
-            fill_uniform(&r, db1, d.cout, -1, 1);
-            memcpy(db2, db1, sizeof(float) * d.cout);
-            fill_uniform(&r, pad, nn_conv_pad_size(&d), -9, 9); /* garbage: must be overwritten */
-            fill_uniform(&r, din1, nin, -9, 9);
-            nn_conv_backward_direct(with_din ? din1 : NULL, dw1, db1, g1, out, in, wf, pad, &d, relu);
-            nn_conv_backward_naive(din2, dw2, db2, g2, out, in, w, &d, relu);
-            for (size_t i = 0; i < nout; i++) assert_true(g1[i] == g2[i]); /* relu mask */
-            for (size_t i = 0; i < nw; i++) assert_true(fabsf(dw1[i] - dw2[i]) < 2e-4f);
-            for (int i = 0; i < d.cout; i++) assert_true(fabsf(db1[i] - db2[i]) < 2e-4f);
-            if (with_din)
-                for (size_t i = 0; i < nin; i++) assert_true(fabsf(din1[i] - din2[i]) < 1e-4f);
+            nn_conv_dweight_direct(dw1, in, g, &d, PF_ISA_AVX2);
+            nn_conv_dweight_direct(dw2, in, g, &d, PF_ISA_AVX512);
+            assert_memory_equal(dw1, dw2, sizeof(float) * nw);
         }
-        free(in); free(w); free(wf); free(b); free(out); free(g1); free(g2); free(din1);
-        free(din2); free(dw1); free(dw2); free(db1); free(db2); free(pad);
+        if (d.cin % 16 == 0) {
+            nn_conv_dinput_direct(din1, pad, g, wf, &d, PF_ISA_AVX2);
+            nn_conv_dinput_direct(din2, pad, g, wf, &d, PF_ISA_AVX512);
+            assert_memory_equal(din1, din2, sizeof(float) * nin);
+        }
+        free(in); free(w); free(wf); free(b); free(o1); free(o2); free(g); free(dw1); free(dw2);
+        free(din1); free(din2); free(pad);
     }
 }
 
@@ -595,6 +682,8 @@ static double run_threads(pf_model *m, const pf_batch *b, int threads, float *g,
     return loss;
 }
 
+/* Per path (scalar, avx2, avx512 where this CPU has them): 1, 2 and 3 threads give the same bits,
+ * training and evaluation; avx2 and avx512 give the same bits as each other. */
 static void threads_give_identical_results(void **state)
 {
     (void)state;
@@ -608,30 +697,66 @@ static void threads_give_identical_results(void **state)
     model_init(m, 9);
     size_t np = model_param_count(m);
     float *g1 = malloc(sizeof(float) * np), *g2 = malloc(sizeof(float) * np),
-          *g3 = malloc(sizeof(float) * np);
+          *g3 = malloc(sizeof(float) * np), *gpath[PF_ISA_COUNT] = {NULL};
+    double lpath[PF_ISA_COUNT] = {0};
     /* shuffled index, a batch that is not a multiple of the chunk count */
     int32_t idx[N];
     for (int i = 0; i < N; i++) idx[i] = N - 1 - i;
     pf_batch b = {.images = img, .labels = lab, .index = idx, .first = 0, .n = N};
-    int64_t c1, c2, c3;
-    double l1 = run_threads(m, &b, 1, g1, &c1);
-    double l2 = run_threads(m, &b, 2, g2, &c2);
-    double l3 = run_threads(m, &b, 3, g3, &c3);
-    assert_true(l1 == l2 && l1 == l3);
-    assert_true(c1 == c2 && c1 == c3);
-    assert_memory_equal(g1, g2, sizeof(float) * np);
-    assert_memory_equal(g1, g3, sizeof(float) * np);
-    /* evaluation too */
-    int32_t p1[N], p2[N];
-    model_set_threads(m, 1);
-    double e1 = model_eval_batch(m, &b, p1);
-    model_set_threads(m, 2);
-    double e2 = model_eval_batch(m, &b, p2);
-    assert_true(e1 == e2 && e1 == l1);
-    assert_memory_equal(p1, p2, sizeof p1);
-    int64_t agree = 0;
-    for (int i = 0; i < N; i++) agree += p1[i] == lab[idx[i]];
-    assert_int_equal(agree, c1);
+    int paths = 0;
+    for (int isa = PF_ISA_SCALAR; isa < PF_ISA_COUNT; isa++) {
+        if (model_set_isa(m, (pf_isa)isa) != 0) {
+            assert_false(cpu_has_isa((pf_isa)isa));
+            continue;
+        }
+        assert_int_equal(model_isa(m), isa);
+        paths++;
+        int64_t c1, c2, c3;
+        double l1 = run_threads(m, &b, 1, g1, &c1);
+        double l2 = run_threads(m, &b, 2, g2, &c2);
+        double l3 = run_threads(m, &b, 3, g3, &c3);
+        assert_true(l1 == l2 && l1 == l3);
+        assert_true(c1 == c2 && c1 == c3);
+        assert_memory_equal(g1, g2, sizeof(float) * np);
+        assert_memory_equal(g1, g3, sizeof(float) * np);
+        /* evaluation too */
+        int32_t p1[N], p2[N];
+        model_set_threads(m, 1);
+        double e1 = model_eval_batch(m, &b, p1);
+        model_set_threads(m, 2);
+        double e2 = model_eval_batch(m, &b, p2);
+        assert_true(e1 == e2 && e1 == l1);
+        assert_memory_equal(p1, p2, sizeof p1);
+        int64_t agree = 0;
+        for (int i = 0; i < N; i++) agree += p1[i] == lab[idx[i]];
+        assert_int_equal(agree, c1);
+        gpath[isa] = malloc(sizeof(float) * np);
+        memcpy(gpath[isa], g1, sizeof(float) * np);
+        lpath[isa] = l1;
+    }
+    assert_true(paths >= 1);
+    if (gpath[PF_ISA_AVX2] && gpath[PF_ISA_AVX512]) {
+        assert_true(lpath[PF_ISA_AVX2] == lpath[PF_ISA_AVX512]);
+        assert_memory_equal(gpath[PF_ISA_AVX2], gpath[PF_ISA_AVX512], sizeof(float) * np);
+    }
+    if (gpath[PF_ISA_SCALAR] && gpath[PF_ISA_AVX2]) {
+        /* different rounding (sgemm vs FMA order), same gradient to float precision */
+        double gmax = 0.0, err = 0.0;
+        for (size_t j = 0; j < np; j++) {
+            gmax = fmax(gmax, fabs(gpath[PF_ISA_SCALAR][j]));
+            err = fmax(err, fabs(gpath[PF_ISA_SCALAR][j] - gpath[PF_ISA_AVX2][j]));
+        }
+        assert_true(err <= 1e-4 * gmax);
+        assert_true(fabs(lpath[PF_ISA_SCALAR] - lpath[PF_ISA_AVX2]) < 1e-4 * lpath[PF_ISA_AVX2]);
+    }
+    /* the default path is the CPU's; a path the CPU lacks is refused and changes nothing */
+    assert_int_equal(model_set_isa(m, PF_ISA_AUTO), 0);
+    assert_int_equal(model_isa(m), cpu_default_isa());
+    if (!cpu_has_isa(PF_ISA_AVX512)) {
+        assert_int_equal(model_set_isa(m, PF_ISA_AVX512), -1);
+        assert_int_equal(model_isa(m), cpu_default_isa());
+    }
+    for (int i = 0; i < PF_ISA_COUNT; i++) free(gpath[i]);
     free(g1); free(g2); free(g3);
     model_free(m);
 }
@@ -782,6 +907,7 @@ int main(void)
         cmocka_unit_test(conv_same_matches_naive_and_fd),
         cmocka_unit_test(conv_direct_matches_naive),
         cmocka_unit_test(conv_direct_backward_matches_naive),
+        cmocka_unit_test(conv_direct_paths_bit_identical),
         cmocka_unit_test(pool_gradient_fd),
         cmocka_unit_test(pool_backward_matches_reference),
         cmocka_unit_test(dense_gradient_fd),

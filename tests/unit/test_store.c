@@ -59,10 +59,29 @@ static void make_config(pf_store_config *c, int64_t id)
     c->cfg.dataset = (pf_dataset_id)(id % PF_DS_COUNT);
     c->cfg.max_epochs = 4 + (int32_t)(id % 6);          /* up to T_MAXEP */
     c->k = c->cfg.dataset == PF_DS_CIFAR100 ? 100 : 10;
-    c->n_train = 1000 + (int32_t)id;
+    /* A configuration a run could have made (readers validate every row): a label file exactly
+     * with mode file, which poisons no validation labels; n_train is the subset; split selection
+     * needs two validation items. */
+    if (id % 2 == 0) {
+        c->cfg.mode = PF_MODE_FILE;
+        snprintf(c->cfg.label_file, sizeof c->cfg.label_file, "labels-%d.txt", (int)id);
+        c->cfg.label_file_hash = 0x1234 + (uint64_t)id;
+        c->cfg.poison_validation = 0;
+    } else {
+        if (c->cfg.mode == PF_MODE_FILE) c->cfg.mode = PF_MODE_RANDOM;
+        memset(c->cfg.label_file, 0, sizeof c->cfg.label_file);
+        c->cfg.label_file_hash = 0;
+    }
+    if (c->cfg.selection == PF_SEL_SPLIT && c->cfg.val_items == 1) c->cfg.val_items = 2;
+    c->cfg.subset = 1000 + (int32_t)id;
+    c->n_train = c->cfg.subset;
 }
 
-static double val(int64_t id, int round, int what) { return (double)(id * 1000 + round * 10 + what) / 1e5; }
+/* A fraction in [0, 1) that depends on (id, round, what). */
+static double val(int64_t id, int round, int what)
+{
+    return (double)((id * 1000 + round * 10 + what) % 100000) / 1e5;
+}
 
 /* A finished configuration's row and result for round `round`. */
 static void make_result(const pf_store_config *c, int round, pf_store_row *row, fixture_result *f)
@@ -79,7 +98,7 @@ static void make_result(const pf_store_config *c, int round, pf_store_row *row, 
     row->poisoned_val_acc = c->cfg.poison_validation ? val(id, round, 4) : NAN;
     row->best_epoch = epochs;
     row->epochs = epochs;
-    row->n_poisoned = id * 7 + round;
+    row->n_poisoned = (id * 7 + round) % (c->n_train + 1);
     row->n_val_poisoned = c->cfg.poison_validation ? id : -1;
     row->noise_rate = val(id, round, 7);
     row->learned_poison = val(id, round, 5);
@@ -90,12 +109,13 @@ static void make_result(const pf_store_config *c, int round, pf_store_row *row, 
     row->detect_top1 = val(id, round, 11);
     row->detect_top5 = val(id, round, 12);
     row->detect_top10 = val(id, round, 13);
-    row->detect_flagged = id * 3 + round;
+    row->detect_flagged = (id * 3 + round) % (c->n_train + 1);
     row->train_seconds = round;                    /* how --verify knows the round */
     row->rank = (int32_t)(id % 3);
     snprintf(row->host, sizeof row->host, "host-%d", (int)id);
     snprintf(row->reason, sizeof row->reason, "%s",
              row->status == PF_STATUS_DIVERGED ? "loss became NaN at epoch 2" : "");
+    row->isa = (pf_isa)(PF_ISA_SCALAR + (id + round) % 3); /* scalar, avx2, avx512 */
     double *h[6];
     for (int k = 0; k < 6; k++) {
         h[k] = f->h[k];
@@ -155,6 +175,7 @@ static const char *check_done_row(const pf_results *r, int64_t id, int round)
     if (got->rank != want.rank) return "rank";
     if (strcmp(got->host, want.host) != 0) return "host";
     if (strcmp(got->reason, want.reason) != 0) return "reason";
+    if (got->isa != want.isa) return "isa";
     for (int k = 0; k < 6; k++)
         for (int32_t e = 0; e < r->max_epochs; e++) {
             double w = e < c->cfg.max_epochs ? f.h[k][e] : NAN;
@@ -205,14 +226,27 @@ static void tpath(char *out, size_t size, const char *name)
     snprintf(out, size, "%s/%s", tmpdir, name);
 }
 
+static const char *const fixture_checksums = "mnist/train-images-idx3-ubyte md5 0123\n";
+
+/* The fingerprint of create_file(path, n): that of its configurations and checksums. */
+static uint64_t fixture_fingerprint(int64_t n)
+{
+    pf_store_config *cfgs = calloc((size_t)n, sizeof *cfgs);
+    for (int64_t i = 0; i < n; i++) make_config(&cfgs[i], i);
+    uint64_t fp = store_configs_fingerprint(cfgs, n, fixture_checksums);
+    free(cfgs);
+    return fp;
+}
+
 static pf_store *create_file(const char *path, int64_t n)
 {
     pf_store_config *cfgs = calloc((size_t)n, sizeof *cfgs);
     for (int64_t i = 0; i < n; i++) make_config(&cfgs[i], i);
+    const char *checksums = fixture_checksums;
     pf_store_meta meta = {.job_text = "datasets = [\"mnist\"];\n# a job\n",
                           .job_path = "jobs/test.cfg",
-                          .fingerprint = 0x0123456789abcdefULL,
-                          .data_checksums = "mnist/train-images-idx3-ubyte md5 0123\n",
+                          .fingerprint = store_configs_fingerprint(cfgs, n, checksums),
+                          .data_checksums = checksums,
                           .ranks = 3,
                           .epochs_capped = 1,
                           .file_id = "00ff00ff00ff00ff"};
@@ -271,7 +305,7 @@ static void round_trip(void **state)
     assert_int_equal(r.kmax, T_KMAX);
     assert_int_equal(r.max_epochs, T_MAXEP);
     assert_string_equal(r.job_text, "datasets = [\"mnist\"];\n# a job\n");
-    assert_true(r.fingerprint == 0x0123456789abcdefULL);
+    assert_true(r.fingerprint == fixture_fingerprint(n));
     assert_string_equal(r.file_id, "00ff00ff00ff00ff");
     assert_int_equal(r.epochs_capped, 1);
     assert_int_equal(r.nruns, 0);
@@ -291,6 +325,7 @@ static void round_trip(void **state)
     assert_int_equal(r.rows[4].epochs, -1);
     assert_int_equal(r.rows[4].n_poisoned, -1);
     assert_int_equal(r.rows[4].stop, PF_STOP_NONE);
+    assert_int_equal(r.rows[4].isa, PF_ISA_AUTO); /* no result: "none" */
     assert_true(isnan(r.rows[4].noise_rate) && isnan(r.rows[4].detect_auroc) && isnan(r.rows[4].detect_top10));
     assert_int_equal(r.rows[4].detect_flagged, -1);
     assert_no_matrices(&r, 4);
@@ -307,7 +342,7 @@ static void round_trip(void **state)
     store_results_free(&r);
 
     /* Reopen: reset a done row to pending (a retry), write a pending-row check. */
-    s = store_open(MPI_COMM_WORLD, path);
+    s = store_open(MPI_COMM_WORLD, path, NULL, -1);
     assert_int_equal(store_nconfigs(s), n);
     store_write_pending(s, 2);
     store_close(s);
@@ -320,6 +355,7 @@ static void round_trip(void **state)
     assert_int_equal(r.rows[2].rank, -1);
     assert_int_equal(r.rows[2].n_val_poisoned, -1);
     assert_string_equal(r.rows[2].host, "");
+    assert_int_equal(r.rows[2].isa, PF_ISA_AUTO);
     for (int e = 0; e < T_MAXEP; e++) assert_true(isnan(r.history[3][2 * T_MAXEP + e]));
     for (int i = 0; i < T_KMAX * T_KMAX; i++) assert_int_equal(r.confusion[2 * T_KMAX * T_KMAX + i], 0);
     assert_no_matrices(&r, 2);
@@ -373,7 +409,8 @@ static void h5dump_shows_names_and_attributes(void **state)
                           "\"early\"", "\"none\"", "\"host-1\"", "poison_validation", "n_train",
                           "\"first_wrong\"", "\"pairflip\"", "\"asymmetric\"", "\"file\"", "noise_rate",
                           "detect_auroc", "detect_precision", "detect_recall", "detect_top1",
-                          "detect_top5", "detect_top10", "detect_flagged", "H5T_STR_NULLTERM"};
+                          "detect_top5", "detect_top10", "detect_flagged", "H5T_STR_NULLTERM",
+                          "\"isa\";", "\"avx2\"", "\"avx512\"", "\"scalar\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (strstr(out, want[i]) == NULL) fail_msg("h5dump output lacks %s", want[i]);
     /* /configs has a column for every field of the configuration table. */
@@ -515,7 +552,7 @@ static void inspect_good_file(void **state)
     assert_int_equal(store_inspect(path, &info, &err), 0);
     assert_int_equal(info.exists, 1);
     assert_int_equal(info.nconfigs, 7);
-    assert_true(info.fingerprint == 0x0123456789abcdefULL);
+    assert_true(info.fingerprint == fixture_fingerprint(7));
     assert_string_equal(info.file_id, "00ff00ff00ff00ff");
     assert_int_equal(info.count[PF_STATUS_DONE], 3);
     assert_int_equal(info.count[PF_STATUS_DIVERGED], 1);
@@ -535,8 +572,9 @@ static void simulated_file_marked(void **state)
     pf_store_config cfgs[2];
     make_config(&cfgs[0], 0);
     make_config(&cfgs[1], 1);
-    pf_store_meta meta = {.job_text = "x", .job_path = "j.cfg", .fingerprint = 7, .data_checksums = "",
-                          .ranks = 1, .epochs_capped = 1, .file_id = "ab", .dry_run_scale = 0.25};
+    pf_store_meta meta = {.job_text = "x", .job_path = "j.cfg", .fingerprint = store_configs_fingerprint(cfgs, 2, ""),
+                          .data_checksums = "", .ranks = 1, .epochs_capped = 1, .file_id = "ab",
+                          .dry_run_scale = 0.25};
     pf_store *s = store_create(MPI_COMM_WORLD, path, cfgs, 2, &meta);
     pf_store_row row;
     store_row_simulated(&row, 0, "h", 3.5, 0.25);
@@ -573,7 +611,7 @@ static void runs_append_twice(void **state)
     tpath(path, sizeof path, "runs.h5");
     store_close(create_file(path, 2));
     for (int i = 0; i < 2; i++) {
-        pf_store *s = store_open(MPI_COMM_WORLD, path);
+        pf_store *s = store_open(MPI_COMM_WORLD, path, NULL, -1);
         pf_store_run run;
         memset(&run, 0, sizeof run);
         run.start = 1000.0 + i;
@@ -631,7 +669,7 @@ static void ranks_table_per_run(void **state)
     assert_int_equal(store_begin_run(s, hosts), 0);
     store_close(s);
     for (int i = 1; i <= 2; i++) {
-        s = store_open(MPI_COMM_WORLD, path);
+        s = store_open(MPI_COMM_WORLD, path, NULL, -1);
         snprintf(hosts, sizeof hosts, "node-%d", i);
         assert_int_equal(store_begin_run(s, hosts), i);
         store_close(s);
@@ -902,7 +940,7 @@ static int mpi_write(const char *path, int64_t n)
     }
     store_close(s);
     /* Every rank reopens and sees every row done, then a /runs row is appended. */
-    s = store_open(MPI_COMM_WORLD, path);
+    s = store_open(MPI_COMM_WORLD, path, NULL, -1);
     int bad = bad_run || store_begin_run(s, rank == 0 ? hosts : NULL) != 1;
     free(hosts);
     pf_status *st = malloc((size_t)n * sizeof *st);

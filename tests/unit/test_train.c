@@ -17,6 +17,7 @@
 #include "poisonfarm/poison.h"
 #include "poisonfarm/rng.h"
 #include "poisonfarm/checkpoint.h"
+#include "poisonfarm/cpu.h"
 #include "poisonfarm/train.h"
 
 #include "field_perturb.h"
@@ -403,6 +404,65 @@ static void checkpoint_clock_by_time(void **state)
     checkpoint_clock_start(&c, 0, 1000, 7);
     assert_false(checkpoint_due(&c, 2000, 7, 1));
     assert_true(checkpoint_due(&c, 1000, 8, 0));
+}
+
+/* The checkpoint records the kernels' path: a run checkpointed on avx512 continues on avx2 (and
+ * back) to the very same result as a run that never moved, since the two give the same bits; a
+ * move to or from the scalar path (which rounds differently) is refused, so that configuration
+ * restarts instead of mixing kernels. */
+static void checkpoint_kernel_paths(void **state)
+{
+    (void)state;
+    if (!cpu_has_isa(PF_ISA_AVX2)) {
+        skip();
+        return;
+    }
+    pf_dataset ds;
+    synth_dataset(&ds, 200, 100);
+    pf_config cfg;
+    small_config(&cfg);
+    cfg.percent = 30;
+    cfg.max_epochs = 4;
+    cfg.patience = 4;
+    char path[512];
+    tmp_path(path, sizeof path, "isa.ckpt");
+    pf_error err = {0};
+    const pf_isa other = cpu_has_isa(PF_ISA_AVX512) ? PF_ISA_AVX512 : PF_ISA_AVX2;
+
+    pf_trainer *full = make(&cfg, &ds, 1);
+    assert_int_equal(trainer_set_isa(full, PF_ISA_AVX2, &err), 0);
+    assert_int_equal(trainer_run(full, NULL), 1);
+
+    pf_trainer *first = make(&cfg, &ds, 1);
+    assert_int_equal(trainer_set_isa(first, PF_ISA_AVX2, &err), 0);
+    assert_int_equal(trainer_epoch(first, NULL), 0);
+    assert_int_equal(trainer_epoch(first, NULL), 0);
+    assert_int_equal(checkpoint_save(first, path, &err), 0);
+
+    pf_trainer *moved = make(&cfg, &ds, 2);
+    assert_int_equal(trainer_set_isa(moved, other, &err), 0);
+    assert_int_equal(checkpoint_restore(moved, path, &err), 0);
+    assert_int_equal(trainer_run(moved, NULL), 1);
+    assert_same_run(full, moved);
+
+    pf_trainer *scalar = make(&cfg, &ds, 1);
+    assert_int_equal(trainer_set_isa(scalar, PF_ISA_SCALAR, &err), 0);
+    assert_int_equal(checkpoint_restore(scalar, path, &err), -1);
+    assert_non_null(strstr(err.msg, "computed with the avx2 kernels, this run uses scalar"));
+    assert_int_equal(trainer_result(scalar)->epochs, 0);
+    assert_int_equal(trainer_epoch(scalar, NULL), 0);
+    assert_int_equal(checkpoint_save(scalar, path, &err), 0);
+    pf_trainer *back = make(&cfg, &ds, 1);
+    assert_int_equal(checkpoint_restore(back, path, &err), -1); /* the default path is not scalar */
+    assert_non_null(strstr(err.msg, "computed with the scalar kernels"));
+
+    unlink(path);
+    trainer_free(full);
+    trainer_free(first);
+    trainer_free(moved);
+    trainer_free(scalar);
+    trainer_free(back);
+    synth_free(&ds);
 }
 
 static int write_file(const char *path, const void *p, size_t n)
@@ -1001,6 +1061,7 @@ int main(void)
         cmocka_unit_test(user_errors_are_reported),
         cmocka_unit_test(threads_do_not_change_results),
         cmocka_unit_test(checkpoint_resume_is_bit_identical),
+        cmocka_unit_test(checkpoint_kernel_paths),
         cmocka_unit_test(bad_checkpoints_are_rejected),
         cmocka_unit_test(stop_flag_discards_the_epoch),
         cmocka_unit_test(divergence_stops_cleanly),

@@ -1,12 +1,13 @@
-/* store.c -- the results file written in parallel (HDF5 over MPI-IO): collective creation and
- * opening, independent row writes with the status last, the /runs log.
+/* store.c -- the results file written in parallel (HDF5 over MPI-IO): created whole by rank 0 under
+ * a temporary name and renamed into place, opened collectively, independent row writes with the
+ * status last, the /runs log.
  *
  * Crash consistency (docs/design.md, "The results file survives kill -9"): every object is created
- * collectively at start, contiguous, allocated early with an explicit fill value, and the file is
- * flushed once; afterwards ranks only write raw bytes into rows they own, which changes no metadata,
- * so a kill -9 at any moment leaves a file h5dump can open. /ranks and /runs are the chunked,
- * growing datasets: they grow only when every rank takes part, /ranks at the start of a run and
- * /runs at its clean end, each followed by a collective flush. */
+ * at start, contiguous, allocated early with an explicit fill value, and the file is on disk before
+ * any row is written; afterwards ranks only write raw bytes into rows they own, which changes no
+ * metadata, so a kill -9 at any moment leaves a file h5dump can open. /ranks and /runs are the
+ * chunked, growing datasets: they grow only when every rank takes part, /ranks at the start of a
+ * run and /runs at its clean end, each followed by a collective flush. */
 #include "store_internal.h"
 
 #include "poisonfarm/data.h"

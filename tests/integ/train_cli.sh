@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/integ/train_cli.sh -- `poisonfarm train`: bad arguments (usage, exit 2), a missing dataset
+# tests/integ/train_cli.sh -- `poisonfarm train`: bad arguments (usage, exit 2), the same ranges and
+# reasons as a job file (one validator), a missing dataset
 # (one line naming what to install, exit 2), and on real MNIST (skipped when absent) the final
 # key=value summary line, --quiet, split / poisoned-validation keys, thread-count independence and
 # a graceful stop by SIGUSR1 (exit 4), and --from/--id replaying a smoke job's configuration
@@ -49,6 +50,26 @@ bad_case train_extra_argument "${REQ[@]}" extra
 bad_case train_id_without_from --id 3
 bad_case train_from_without_id --from "$TMP/none.h5"
 bad_case train_from_with_settings --from "$TMP/none.h5" --id 0 --percent 10
+
+# --- one validator: train's options and a job file take the same ranges and give the same reason
+# (a learning rate above 10, selection split on 1 validation item) ---
+agree() { # NAME JOB-LINE TEXT TRAIN-ARGS...: both refuse, exit 2, both naming TEXT
+    local name=$1 line=$2 text=$3; shift 3
+    printf 'datasets = ["mnist"]; modes = ["random"]; subsets = [100]; percents = [0];\n%s\n' "$line" >"$TMP/$name.cfg"
+    "$BIN" grid "$TMP/$name.cfg" >/dev/null 2>"$TMP/$name.grid.err"
+    local grc=$?
+    run "$name" "${REQ[@]}" "$@"
+    if [ "$grc" -eq 2 ] && [ "$rc" -eq 2 ] && [ -z "$out" ] && grep -qF -- "$text" "$TMP/$name.grid.err" &&
+       head -n 1 <<<"$err" | grep -qF -- "$text"; then
+        pass "$name"
+    else
+        fail "$name" "grid exit $grc, train exit $rc (want 2 and 2, both naming '$text'); rerun: $BIN train ${REQ[*]} $*" \
+            "$(cat "$TMP/$name.grid.err")" "$(head -n 1 <<<"$err")"
+    fi
+}
+agree validator_lr_limit_agrees 'lr = 10.5;' '10.5 is outside (0, 10]' --lr 10.5
+agree validator_split_items_agrees 'selections = ["split"]; validation_items = 1;' \
+    '1 is too few for selection split' --selection split --validation-items 1
 
 run from_missing --from "$TMP/none.h5" --id 0
 if [ "$rc" -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "$TMP/none.h5" <<<"$err"; then
@@ -105,6 +126,19 @@ grep -q '^model seed: 80,874 parameters' <<<"$out" || { ok=0; echo "    no param
 [ "$(grep -c '^epoch ' <<<"$out")" -eq 2 ] || { ok=0; echo "    not two epoch lines"; }
 if [ "$rc" -eq 0 ] && [ "$ok" -eq 1 ]; then pass train_summary_line; else
     fail train_summary_line "exit $rc; rerun: $BIN train ${TINY[*]} --max-epochs 2" "$out" "$err"; fi
+
+# Patience 0 (Keras allows it) and a learning rate of 10 (the limit): a job file and train both
+# accept them (at 10 this network diverges, which is a result, not a refusal).
+printf 'datasets = ["mnist"]; modes = ["random"]; subsets = [100]; percents = [0];\npatience = 0; lr_patience = 0; lr = 10;\n' >"$TMP/p0.cfg"
+"$BIN" grid "$TMP/p0.cfg" >/dev/null 2>"$TMP/p0.grid.err"
+grc=$?
+run p0 "${TINY[@]}" --max-epochs 1 --quiet --patience 0 --lr-patience 0 --lr 10
+if [ "$grc" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$(value epochs "$out")" = 1 ]; then
+    pass validator_patience_0_accepted
+else
+    fail validator_patience_0_accepted "grid exit $grc, train exit $rc (want 0 and 0, 1 epoch); rerun: $BIN train ${TINY[*]} --max-epochs 1 --quiet --patience 0 --lr-patience 0 --lr 10" \
+        "$(cat "$TMP/p0.grid.err")" "$out" "$err"
+fi
 
 run quiet "${TINY[@]}" --max-epochs 1 --quiet
 if [ "$rc" -eq 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q ' stop=max_epochs ' <<<"$out"; then

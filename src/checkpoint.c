@@ -369,3 +369,25 @@ cleanup:
     fclose(f);
     return rc;
 }
+
+/* ---- when to checkpoint ---------------------------------------------------------------------- */
+
+void checkpoint_clock_start(pf_checkpoint_clock *c, double interval, double now, int32_t epoch)
+{
+    PF_ASSERT(interval >= 0);
+    c->interval = interval;
+    c->last = now;
+    c->saved_epoch = epoch;
+}
+
+int checkpoint_due(const pf_checkpoint_clock *c, double now, int32_t epoch, int stopping)
+{
+    if (epoch <= c->saved_epoch) return 0;
+    return stopping || now - c->last >= c->interval;
+}
+
+void checkpoint_clock_saved(pf_checkpoint_clock *c, double now, int32_t epoch)
+{
+    c->last = now;
+    c->saved_epoch = epoch;
+}

@@ -1,6 +1,7 @@
 /* cli_check.c -- `poisonfarm check RESULTS.h5`: validates a results file without running anything
  * (its format, its layout, every /configs and /results row, the fingerprint its rows give) and
- * says what a resume would keep and run. Each refusal has its own exit status (docs/running.md). */
+ * says what a resume would keep and run -- or that it is a dry run's file, whose rows are simulated.
+ * Each refusal has its own exit status (docs/running.md). */
 #include "poisonfarm/cli.h"
 
 #include "poisonfarm/common.h"
@@ -29,7 +30,8 @@ static void check_usage(FILE *out)
           "\n"
           "Validates a results file without running anything: its format, its layout and every\n"
           "/configs and /results row (and that the rows give the file's fingerprint), then lists\n"
-          "what a resume would keep and run. Reads the file only; works while a run writes it.\n"
+          "what a resume would keep and run (or says it is a dry run's file: simulated rows, no\n"
+          "results). Reads the file only; works while a run writes it.\n"
           "\n"
           "exit status: 0 valid, 2 bad usage, 5 no such file (or unreadable), 6 not a poisonfarm\n"
           "results file, 7 a results file of another format, 8 damaged (the line names the row\n"
@@ -113,17 +115,31 @@ int cmd_check(int argc, char **argv)
     const int64_t finished = count[PF_STATUS_DONE], bad = count[PF_STATUS_FAILED] + count[PF_STATUS_DIVERGED];
     const int64_t to_run = count[PF_STATUS_PENDING] + count[PF_STATUS_RUNNING];
 
-    printf("%s: a poisonfarm results file, format %d, %lld configurations (%d classes, %d epochs at most): "
-           "every row valid\n",
-           path, (int)PF_STORE_FORMAT_CURRENT, (long long)r.n, (int)r.kmax, (int)r.max_epochs);
-    printf("  rows: %lld done, %lld diverged, %lld failed, %lld running (interrupted), %lld pending\n",
-           (long long)count[PF_STATUS_DONE], (long long)count[PF_STATUS_DIVERGED], (long long)count[PF_STATUS_FAILED],
-           (long long)count[PF_STATUS_RUNNING], (long long)count[PF_STATUS_PENDING]);
-    printf("  a resume keeps %lld done rows and %lld failed or diverged ones", (long long)finished, (long long)bad);
-    const int want_bad[PF_STATUS_COUNT] = {[PF_STATUS_FAILED] = 1, [PF_STATUS_DIVERGED] = 1};
-    print_ids(&r, want_bad);
-    printf("%s\n", bad > 0 ? ": --retry-failed runs those again" : "");
-    printf("  a resume runs %lld configurations", (long long)to_run);
+    if (r.simulated) {
+        /* A dry run's file: valid, but its rows are no results (format 7). */
+        printf("%s: a poisonfarm dry run's file (run --dry-run %g), format %d, %lld configurations (%d classes, %d "
+               "epochs at most): every row valid; nothing was trained, its rows are simulated, not results\n",
+               path, r.dry_run_scale, (int)PF_STORE_FORMAT_CURRENT, (long long)r.n, (int)r.kmax, (int)r.max_epochs);
+        printf("  rows: %lld simulated, %lld running (interrupted), %lld pending\n",
+               (long long)count[PF_STATUS_SIMULATED], (long long)count[PF_STATUS_RUNNING],
+               (long long)count[PF_STATUS_PENDING]);
+        printf("  report, train --from and a real run refuse it; a dry run resumes it, keeping %lld simulated rows\n",
+               (long long)count[PF_STATUS_SIMULATED]);
+        printf("  a dry run's resume simulates %lld configurations", (long long)to_run);
+    } else {
+        printf("%s: a poisonfarm results file, format %d, %lld configurations (%d classes, %d epochs at most): "
+               "every row valid\n",
+               path, (int)PF_STORE_FORMAT_CURRENT, (long long)r.n, (int)r.kmax, (int)r.max_epochs);
+        printf("  rows: %lld done, %lld diverged, %lld failed, %lld running (interrupted), %lld pending\n",
+               (long long)count[PF_STATUS_DONE], (long long)count[PF_STATUS_DIVERGED],
+               (long long)count[PF_STATUS_FAILED], (long long)count[PF_STATUS_RUNNING],
+               (long long)count[PF_STATUS_PENDING]);
+        printf("  a resume keeps %lld done rows and %lld failed or diverged ones", (long long)finished, (long long)bad);
+        const int want_bad[PF_STATUS_COUNT] = {[PF_STATUS_FAILED] = 1, [PF_STATUS_DIVERGED] = 1};
+        print_ids(&r, want_bad);
+        printf("%s\n", bad > 0 ? ": --retry-failed runs those again" : "");
+        printf("  a resume runs %lld configurations", (long long)to_run);
+    }
     const int want_run[PF_STATUS_COUNT] = {[PF_STATUS_PENDING] = 1, [PF_STATUS_RUNNING] = 1};
     print_ids(&r, want_run);
     if (to_run > 0) printf(", %lld of them from their checkpoint", (long long)from_ckpt);

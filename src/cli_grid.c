@@ -6,7 +6,6 @@
 #include "poisonfarm/fsutil.h"
 #include "poisonfarm/grid.h"
 #include "poisonfarm/nn.h"
-#include "poisonfarm/rng.h"
 #include "poisonfarm/store.h"
 
 #include <getopt.h>
@@ -22,40 +21,6 @@ static void grid_usage(FILE *out)
           "each on this machine, the total, and the expected makespan on RANKS ranks (default 1),\n"
           "to choose mpirun -np and Slurm's --time. Trains nothing.\n",
           out);
-}
-
-/* Forward passes per second of the seed model on MNIST-shaped images: the unit of
- * grid_config_cost. About a second of work. */
-static double calibrate(int threads)
-{
-    enum { B = 256 };
-    pf_model *m = model_create(PF_MODEL_SEED, 1, 28, 28, 10, B);
-    model_init(m, 1);
-    model_set_threads(m, threads);
-    uint8_t *img = pf_malloc((size_t)B * 28 * 28);
-    uint8_t lab[B];
-    pf_rng rng;
-    rng_seed(&rng, 7);
-    for (size_t i = 0; i < (size_t)B * 28 * 28; i++) img[i] = (uint8_t)rng_below(&rng, 256);
-    for (int i = 0; i < B; i++) lab[i] = (uint8_t)rng_below(&rng, 10);
-    pf_batch b = {img, lab, NULL, 0, B};
-    (void)model_eval_batch(m, &b, NULL); /* warm-up */
-    int64_t samples = 0;
-    double t0 = pf_now(), dt = 0;
-    do {
-        (void)model_eval_batch(m, &b, NULL);
-        samples += B;
-        dt = pf_now() - t0;
-    } while (dt < 0.5);
-    free(img);
-    model_free(m);
-    return (double)samples / dt;
-}
-
-static int cmp_desc(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x < y) - (x > y);
 }
 
 int cmd_grid(int argc, char **argv)
@@ -103,7 +68,7 @@ int cmd_grid(int argc, char **argv)
         return PF_EXIT_USAGE;
     }
 
-    double rate = calibrate((int)threads);
+    double rate = grid_calibrate((int)threads);
     double *secs = pf_malloc(sizeof *secs * (size_t)(job.nconfigs ? job.nconfigs : 1));
     double total = 0;
     printf("%s: %lld configurations (calibration: %.0f forward passes/s per rank with %ld thread%s)\n",
@@ -120,18 +85,7 @@ int cmd_grid(int argc, char **argv)
                poison_mode_name(cfg->mode), cfg->subset, cfg->percent, model_kind_name(cfg->model), cfg->batch_size,
                selection_name(cfg->selection), cfg->poison_validation, cfg->repeat, d);
     }
-    /* Makespan: most expensive first to the least loaded rank, as the scheduler does. */
-    qsort(secs, (size_t)job.nconfigs, sizeof *secs, cmp_desc);
-    double *load = pf_calloc((size_t)ranks, sizeof *load);
-    for (int64_t i = 0; i < job.nconfigs; i++) {
-        long best = 0;
-        for (long r = 1; r < ranks; r++)
-            if (load[r] < load[best]) best = r;
-        load[best] += secs[i];
-    }
-    double makespan = 0;
-    for (long r = 0; r < ranks; r++)
-        if (load[r] > makespan) makespan = load[r];
+    double makespan = grid_lpt_makespan(secs, job.nconfigs, ranks);
     char t1[32], t2[32];
     pf_format_duration(total, t1, sizeof t1);
     pf_format_duration(makespan, t2, sizeof t2);
@@ -144,7 +98,6 @@ int cmd_grid(int argc, char **argv)
     printf("results file: about %s (allocated when the run starts)\n",
            fs_format_bytes(store_grid_size(job.configs, job.nconfigs, strlen(job.text) + strlen(path)), size,
                            sizeof size));
-    free(load);
     free(secs);
     grid_free(&job);
     return PF_EXIT_OK;

@@ -4,6 +4,8 @@
 #include "poisonfarm/common.h"
 #include "poisonfarm/mpi_util.h"
 #include "poisonfarm/farm.h"
+#include "poisonfarm/grid.h"
+#include "poisonfarm/store.h"
 
 #include <getopt.h>
 #include <mpi.h>
@@ -25,7 +27,15 @@ static void run_usage(FILE *out)
           "      --force           move a results file of another grid or format aside (never deleted)\n"
           "      --retry-failed    run failed and diverged configurations again\n"
           "      --stop-after K    stop gracefully once K more configurations are done (as SIGUSR1)\n"
+          "      --checkpoint-interval S  checkpoint a running configuration at most every S seconds\n"
+          "                        (over the job's checkpoint_interval; default 60; 0 = every epoch);\n"
+          "                        always at a stop\n"
+          "      --dry-run SCALE   train nothing: each configuration sleeps its estimate (as poisonfarm\n"
+          "                        grid prints it) x SCALE, and its row is written as simulated into a\n"
+          "                        file marked as a dry run's (report, train --from and a real run refuse\n"
+          "                        it); ends with what the farm measured (docs/scaling.md)\n"
           "  -q, --quiet           no per-configuration progress lines\n"
+          "  -v, --verbose         also a line per completed epoch and checkpoint, from every rank\n"
           "  -h, --help            this help\n"
           "\n"
           "exit status: 0 all done, 2 bad usage or input, 3 some configurations failed or diverged,\n"
@@ -41,14 +51,17 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
         {"threads", required_argument, NULL, 't'},  {"force", no_argument, NULL, 'f'},
         {"retry-failed", no_argument, NULL, 'r'},   {"stop-after", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"checkpoint-interval", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
+        {"dry-run", required_argument, NULL, 'D'},
         {"isa", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
+    o->checkpoint_interval = -1;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qvh", longopts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'o':
@@ -71,6 +84,24 @@ static int parse(int argc, char **argv, pf_run_opts *o, pf_error *err)
             if (*optarg == '\0' || *end != '\0' || v < 1)
                 return pf_error_set(err, PF_ERR_USAGE, "--stop-after: expected a positive number, got '%s'", optarg);
             o->stop_after = v;
+            break;
+        }
+        case 'c': {
+            double v = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(v >= 0 && v <= PF_CHECKPOINT_INTERVAL_MAX))
+                return pf_error_set(err, PF_ERR_USAGE,
+                                    "--checkpoint-interval: expected seconds from 0 to %g, got '%s'",
+                                    PF_CHECKPOINT_INTERVAL_MAX, optarg);
+            o->checkpoint_interval = v;
+            break;
+        }
+        case 'v': o->verbose = 1; break;
+        case 'D': {
+            double v = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(v > 0 && v <= PF_DRY_RUN_SCALE_MAX))
+                return pf_error_set(err, PF_ERR_USAGE, "--dry-run: expected a SCALE above 0, at most %g, got '%s'",
+                                    PF_DRY_RUN_SCALE_MAX, optarg);
+            o->dry_run_scale = v;
             break;
         }
         case 'i':
@@ -100,6 +131,7 @@ int cmd_run(int argc, char **argv)
 {
     /* Handlers first: a SIGUSR1 that arrives before them would kill the rank. */
     pf_install_stop_signals();
+    (void)pf_raise_open_files(); /* MPI over TCP: a socket per rank on another node */
     pf_error err = {0};
     int init = pf_mpi_init(&argc, &argv, &err);
     int rank = 0;

@@ -344,6 +344,13 @@ static int replay(const char *path, int64_t id, long threads, pf_isa isa, const 
         return PF_EXIT_USAGE;
     }
     int status = PF_EXIT_USAGE;
+    if (res.simulated) {
+        cli_error("%s is a dry run's file (poisonfarm run --dry-run): its rows are simulated, nothing was trained, "
+                  "there is no result to replay",
+                  path);
+        store_results_free(&res);
+        return status;
+    }
     int64_t at = -1;
     for (int64_t i = 0; i < res.n; i++)
         if (res.configs[i].id == id) at = i;

@@ -29,7 +29,7 @@ typedef struct {
     int64_t total_done;            /* done in the file */
     int64_t failed;                /* failed or diverged in the file */
     double cost_total, cost_done;
-    double *cost;                  /* per configuration */
+    farm_dry_stats dry;            /* a dry run's measurements */
 } farm_run_state;
 
 /* ---- the scheduler's calls into the farm --------------------------------------------------- */
@@ -37,7 +37,10 @@ typedef struct {
 static void on_run(void *p, int64_t id, sched_outcome *out)
 {
     farm_run_state *st = p;
-    farm_run_config(&st->worker, id, out);
+    if (st->ctx->plan.dry_run_scale > 0)
+        farm_simulate_config(&st->worker, id, out);
+    else
+        farm_run_config(&st->worker, id, out);
     st->busy_seconds += out->seconds;
 }
 
@@ -56,8 +59,10 @@ static void on_finished(void *p, const sched_outcome *r, int from)
     farm_ctx *ctx = st->ctx;
     const pf_config *c = &ctx->configs[r->id].cfg;
     st->done_this_run++;
-    st->cost_done += st->cost[r->id];
-    if (r->status == PF_STATUS_DONE)
+    st->cost_done += ctx->cost[r->id];
+    st->dry.t_last = pf_now();
+    st->dry.assigned++;
+    if (r->status == PF_STATUS_DONE || r->status == PF_STATUS_SIMULATED)
         st->total_done++;
     else
         st->failed++;
@@ -73,7 +78,9 @@ static void on_finished(void *p, const sched_outcome *r, int from)
         snprintf(subset, sizeof subset, "full");
     else
         snprintf(subset, sizeof subset, "%d", c->subset);
-    if (r->status == PF_STATUS_FAILED)
+    if (r->status == PF_STATUS_SIMULATED)
+        snprintf(acc, sizeof acc, "simulated");
+    else if (r->status == PF_STATUS_FAILED)
         snprintf(acc, sizeof acc, "FAILED");
     else if (r->status == PF_STATUS_DIVERGED)
         snprintf(acc, sizeof acc, "diverged (best %.1f%% @ep %d)", 100.0 * r->accuracy, r->best_epoch);
@@ -125,7 +132,9 @@ static void share_plan(farm_ctx *ctx, int rank)
     PF_MPI_CHECK(MPI_Bcast(&ctx->plan, (int)sizeof ctx->plan, MPI_BYTE, 0, MPI_COMM_WORLD));
     int64_t n = ctx->plan.nconfigs;
     if (rank != 0) ctx->configs = pf_malloc(sizeof *ctx->configs * (size_t)(n ? n : 1));
+    if (rank != 0) ctx->cost = pf_malloc(sizeof *ctx->cost * (size_t)(n ? n : 1));
     pf_mpi_bcast_bytes(ctx->configs, sizeof *ctx->configs * (size_t)n, 0, MPI_COMM_WORLD);
+    pf_mpi_bcast_bytes(ctx->cost, sizeof *ctx->cost * (size_t)n, 0, MPI_COMM_WORLD);
     /* The statuses rank 0 read (never every rank reading the file). */
     if (rank != 0) ctx->status = pf_malloc(sizeof *ctx->status * (size_t)(n ? n : 1));
     pf_mpi_bcast_bytes(ctx->status, sizeof *ctx->status * (size_t)n, 0, MPI_COMM_WORLD);
@@ -143,6 +152,7 @@ static void ctx_free(farm_ctx *ctx)
             dataset_free(&ctx->ds[d]);
     }
     free(ctx->configs);
+    free(ctx->cost);
     free(ctx->status);
     free(ctx->job_text);
     free(ctx->job_path);
@@ -177,6 +187,7 @@ static int node_verdict(farm_ctx *ctx, int rank, int size, const char *host)
 {
     pf_error err = {0};
     pf_mpi_node_comm(MPI_COMM_WORLD, &ctx->node);
+    (void)pf_mpi_check_open_files(MPI_COMM_WORLD, ctx->node);
     int bad = farm_verify_node_data(ctx, rank, size, host, &err) == 0 ? 0 : 1;
     if (rank == 0 && !bad) bad = farm_claim_output(ctx, size, &err) == 0 ? 0 : 1;
     PF_MPI_CHECK(MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD));
@@ -201,12 +212,16 @@ static pf_store *open_store(farm_ctx *ctx, int32_t *run_number)
 
 /* Collective: the clean end. Rank 0 counts what the file holds now, prints the summary and decides
  * the exit status; every rank appends the /runs row and closes the file. */
-static int finish(farm_run_state *st, pf_store *store, int rank, int size, double t_start_wall,
-                  int32_t run_number)
+static int finish(farm_run_state *st, pf_store *store, const pf_sched *sched, int rank, int size,
+                  double t_start_wall, int32_t run_number)
 {
     farm_ctx *ctx = st->ctx;
     /* Everyone together, without spinning while the last ones finish. */
     pf_mpi_barrier(MPI_COMM_WORLD);
+    if (ctx->plan.dry_run_scale > 0) {
+        st->dry.busy = st->busy_seconds;
+        farm_dry_run_summary(ctx, &st->worker, sched, &st->dry, rank, size);
+    }
     double busy = st->busy_seconds, busy_sum = 0;
     int64_t done = st->done_this_run, done_sum = 0;
     PF_MPI_CHECK(MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));
@@ -309,15 +324,20 @@ int farm_run(const pf_run_opts *opts)
     int32_t run_number = 0;
     pf_store *store = open_store(&ctx, &run_number);
 
-    /* Every rank builds the queue (rank 0 hands it out) and so knows which datasets to share. */
+    /* Rank 0 builds the queue and hands it out; the others get an empty one. */
     const int64_t n = ctx.plan.nconfigs;
-    st.cost = pf_malloc(sizeof *st.cost * (size_t)(n ? n : 1));
-    for (int64_t i = 0; i < n; i++) st.cost[i] = grid_config_cost(&ctx.configs[i].cfg, ctx.configs[i].n_train);
     sched_queue q;
-    sched_queue_build(&q, ctx.status, st.cost, n, opts->retry_failed);
+    sched_queue_build(&q, ctx.status, ctx.cost, rank == 0 ? n : 0, opts->retry_failed);
     st.total_done = q.done;
     st.failed = q.failed;
     st.cost_total = q.cost;
+    if (rank == 0 && ctx.plan.dry_run_scale > 0) {
+        /* What `poisonfarm grid -n` would print for this run's queue, at the dry run's scale. */
+        double *secs = pf_malloc(sizeof *secs * (size_t)(q.n ? q.n : 1));
+        for (int64_t i = 0; i < q.n; i++) secs[i] = ctx.cost[q.ids[i]] / ctx.plan.rate * ctx.plan.dry_run_scale;
+        st.dry.lpt = grid_lpt_makespan(secs, q.n, size);
+        free(secs);
+    }
     /* Only the datasets of configurations to run are shared (need: farm_prepare, from the same
        statuses). */
     for (int64_t i = 0; i < q.n; i++) PF_ASSERT(ctx.plan.need[ctx.configs[q.ids[i]].cfg.dataset]);
@@ -342,14 +362,16 @@ int farm_run(const pf_run_opts *opts)
 
     const sched_ops ops = {on_run, on_finished, on_stopping, &st};
     pf_sched *sched = sched_create(MPI_COMM_WORLD, &q, &ops);
-    st.worker = (farm_worker){&ctx, store, sched, rank, ""};
+    st.worker = (farm_worker){&ctx, store, sched, rank, opts->verbose, "", {NULL, 0, 0}};
     snprintf(st.worker.host, sizeof st.worker.host, "%s", host);
+    st.dry.t_start = st.t_start;
+    st.dry.t_sched = pf_now();
     sched_main(sched);
-    sched_free(sched);
 
-    int exit_code = finish(&st, store, rank, size, t_start_wall, run_number);
+    int exit_code = finish(&st, store, sched, rank, size, t_start_wall, run_number);
+    sched_free(sched);
+    farm_samples_free(&st.worker.writes);
     sched_queue_free(&q);
-    free(st.cost);
     ctx_free(&ctx);
     return exit_code;
 }

@@ -19,6 +19,9 @@ typedef struct {
     int threads;
     pf_isa isa;                    /* --isa: the kernels' path every rank pins (auto: its CPU's) */
     int epochs_capped;
+    double checkpoint_interval;    /* seconds, at most, between a configuration's checkpoints */
+    double dry_run_scale;          /* > 0: a dry run (pf_run_opts) */
+    double rate;                   /* a dry run's calibration (grid_calibrate) on rank 0 */
     int need[PF_DS_COUNT];         /* datasets of the configurations this run trains */
     char output[PF_PATH_MAX];
     char ckpt_dir[PF_PATH_MAX];
@@ -31,6 +34,8 @@ typedef struct {
 typedef struct {
     farm_plan plan;
     pf_store_config *configs;      /* nconfigs */
+    double *cost;                  /* nconfigs: estimated cost (grid_config_cost), computed once by
+                                      rank 0 and shared */
     pf_status *status;             /* nconfigs: rank 0 reads them (farm_prepare), everyone gets them */
     char *job_text, *job_path, *checksums;
     char *hosts;                   /* rank 0: every rank's host, PF_HOST_LEN bytes each */
@@ -66,17 +71,49 @@ int farm_verify_node_data(farm_ctx *ctx, int rank, int size, const char *host, p
  * 0, or -1 with err (nothing left behind but what was moved aside). */
 int farm_claim_output(farm_ctx *ctx, int ranks, pf_error *err);
 
+/* A growing list of durations (seconds). */
+typedef struct {
+    double *v;
+    int64_t n, cap;
+} farm_samples;
+
+void farm_samples_add(farm_samples *s, double x);
+void farm_samples_free(farm_samples *s);
+
 /* One rank's means to run configurations. */
 typedef struct {
     farm_ctx *ctx;
     pf_store *store;
     pf_sched *sched;               /* polled between batches */
     int rank;
+    int verbose;                   /* a line per completed epoch (--verbose) */
     char host[PF_HOST_LEN];
+    farm_samples writes;           /* seconds of each finished row's write (store_write_result) */
 } farm_worker;
 
 /* Trains configuration id on this rank, resuming from its checkpoint when there is one, writes its
  * row (running, then the result, or pending again when stopped) and fills *out for rank 0. */
 void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out);
+
+/* A dry run's farm_run_config (farm_dryrun.c): marks the row running, sleeps the configuration's
+ * estimate x SCALE in batches of its estimated batch time x SCALE (answering the scheduler between
+ * them, as training does), writes the row as simulated (or pending again when stopped). */
+void farm_simulate_config(farm_worker *w, int64_t id, sched_outcome *out);
+
+/* What a dry run measured, for its summary (rank 0's view; the rest is gathered). */
+typedef struct {
+    double t_start;                /* pf_now() at the program's start */
+    double t_sched;                /* pf_now() when scheduling began */
+    double t_last;                 /* rank 0: pf_now() when the last configuration was reported */
+    double lpt;                    /* rank 0: the LPT makespan of this run's queue (seconds) */
+    double busy;                   /* this rank: seconds spent in configurations */
+    int64_t assigned;              /* rank 0: configurations handed out or run */
+} farm_dry_stats;
+
+/* Collective, after every rank has left the scheduler (and met at a barrier): gathers the
+ * requests' waits, the row writes' times, CPU times and memory, and rank 0 prints the dry run's
+ * summary: a line for people and a key=value line. */
+void farm_dry_run_summary(const farm_ctx *ctx, const farm_worker *w, const pf_sched *sched,
+                          const farm_dry_stats *ds, int rank, int size);
 
 #endif

@@ -161,6 +161,7 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         goto cleanup;
     }
     plan->epochs_capped = job.epochs_capped;
+    plan->checkpoint_interval = opts->checkpoint_interval >= 0 ? opts->checkpoint_interval : job.checkpoint_interval;
 
     /* The output must be writable, and ours alone: the lock comes first, and everything about the
        file is decided while it is held, so that no other run can change it between this run's look
@@ -195,6 +196,29 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
             resume = 1;
         }
     }
+
+    /* Real results and a dry run's simulated rows never meet in one file. */
+    const int dry = opts->dry_run_scale > 0;
+    if (resume && old.simulated != dry) {
+        if (!opts->force) {
+            if (dry)
+                pf_error_set(err, PF_ERR_USAGE,
+                             "%s holds real results: a dry run never writes into them; use -o to write elsewhere, or "
+                             "--force to move the file aside",
+                             plan->output);
+            else
+                pf_error_set(err, PF_ERR_USAGE,
+                             "%s is a dry run's file (simulated rows, nothing trained): a real run never resumes it; "
+                             "use -o to write elsewhere, or --force to move it aside",
+                             plan->output);
+            goto cleanup;
+        }
+        resume = 0;
+        /* Moved aside by farm_claim_output, once every host has checked its data. */
+        ctx->move_old = 1;
+        snprintf(ctx->old_file_id, sizeof ctx->old_file_id, "%s", old.file_id);
+    }
+    plan->dry_run_scale = opts->dry_run_scale;
     int need_all[PF_DS_COUNT] = {0};
     for (int64_t i = 0; i < job.nconfigs; i++) need_all[job.configs[i].dataset] = 1;
 
@@ -252,6 +276,8 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         ctx->job_text = strdup(job.text);
     }
     PF_CHECK_ALLOC(ctx->job_text);
+    /* Each configuration's estimated cost, once: for the queue, the progress and a dry run. */
+    ctx->cost = pf_malloc(sizeof *ctx->cost * (size_t)(plan->nconfigs ? plan->nconfigs : 1));
     ctx->job_path = strdup(found);
     PF_CHECK_ALLOC(ctx->job_path);
 
@@ -266,6 +292,7 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
             goto cleanup;
         }
         if (!resume) c->n_train = used;
+        ctx->cost[i] = grid_config_cost(&c->cfg, c->n_train);
     }
 
     if (resume && access(plan->output, W_OK) != 0) {
@@ -276,6 +303,8 @@ int farm_prepare(farm_ctx *ctx, const pf_run_opts *opts, pf_error *err)
         pf_error_set(err, PF_ERR_IO, "%s: checkpoint directory path too long", plan->output);
         goto cleanup;
     }
+    /* A dry run sleeps the estimates of this machine, as `poisonfarm grid` prints them. */
+    if (dry) plan->rate = grid_calibrate(plan->threads);
     rc = 0;
 
 cleanup:
@@ -318,8 +347,9 @@ int farm_claim_output(farm_ctx *ctx, int ranks, pf_error *err)
     if (ctx->plan.exists) return 0;
     /* A new file: created whole by this rank under a temporary name, then renamed into place; a
        full disk or a quota is one line, and nothing is left behind. */
-    pf_store_meta meta = {ctx->job_text, ctx->job_path, ctx->plan.fingerprint, ctx->checksums,
-                          ranks, ctx->plan.epochs_capped, ctx->plan.file_id};
+    pf_store_meta meta = {ctx->job_text,    ctx->job_path,           ctx->plan.fingerprint,
+                          ctx->checksums,   ranks,                   ctx->plan.epochs_capped,
+                          ctx->plan.file_id, ctx->plan.dry_run_scale};
     if (store_create_file(ctx->plan.output, ctx->configs, ctx->plan.nconfigs, &meta, err) != 0) {
         (void)rmdir(ctx->plan.ckpt_dir);
         return -1;

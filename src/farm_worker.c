@@ -1,7 +1,7 @@
 /* farm_worker.c -- running one configuration of the farm on this rank: its row marked running, the
- * trainer resumed from the configuration's checkpoint when there is one, a checkpoint after every
- * epoch, the scheduler polled between batches, and the row written at the end (the result, or
- * pending again when the run stops). */
+ * trainer resumed from the configuration's checkpoint when there is one, a checkpoint at most every
+ * checkpoint_interval seconds and at a stop, the scheduler polled between batches, and the row
+ * written at the end (the result, or pending again when the run stops). */
 #include "farm_internal.h"
 
 #include "poisonfarm/checkpoint.h"
@@ -14,18 +14,45 @@
 
 typedef struct {
     farm_worker *w;
+    int64_t id;
     pf_error ckerr;
     char ckpt[PF_PATH_MAX];
+    pf_checkpoint_clock clock;
 } cfg_hooks_ctx;
 
 static void hook_batch(void *p) { sched_poll(((cfg_hooks_ctx *)p)->w->sched); }
 
+/* Writes the trainer's state (a completed epoch's) when it is due: an interrupted configuration
+ * resumes from the last one written. */
+static void checkpoint_if_due(cfg_hooks_ctx *h, const pf_trainer *t, int stopping)
+{
+    int32_t epoch = trainer_result(t)->epochs;
+    double now = pf_now();
+    int due = checkpoint_due(&h->clock, now, epoch, stopping);
+    if (due) {
+        if (checkpoint_save(t, h->ckpt, &h->ckerr) == 0)
+            checkpoint_clock_saved(&h->clock, pf_now(), epoch);
+        else
+            fprintf(stderr, "poisonfarm: rank %d: warning: %s\n", h->w->rank, h->ckerr.msg);
+    }
+    if (h->w->verbose && (!stopping || due)) {
+        printf("poisonfarm: rank %d: configuration %lld epoch %d%s%s\n", h->w->rank, (long long)h->id, (int)epoch,
+               stopping ? " (stopped)" : "", due ? ", checkpoint written" : "");
+        fflush(stdout);
+    }
+}
+
 static void hook_epoch(void *p, const pf_trainer *t)
 {
     cfg_hooks_ctx *h = p;
-    /* A checkpoint after every completed epoch: an interrupted configuration resumes here. */
-    if (checkpoint_save(t, h->ckpt, &h->ckerr) != 0)
-        fprintf(stderr, "poisonfarm: rank %d: warning: %s\n", h->w->rank, h->ckerr.msg);
+    /* Not after the last epoch: the row is written next and the checkpoint removed. */
+    if (!trainer_finished(t)) {
+        checkpoint_if_due(h, t, 0);
+    } else if (h->w->verbose) {
+        printf("poisonfarm: rank %d: configuration %lld epoch %d, the last\n", h->w->rank, (long long)h->id,
+               (int)trainer_result(t)->epochs);
+        fflush(stdout);
+    }
     sched_poll(h->w->sched);
 }
 
@@ -43,6 +70,7 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
     cfg_hooks_ctx hc;
     memset(&hc, 0, sizeof hc);
     hc.w = w;
+    hc.id = id;
     if (pf_snprintf(hc.ckpt, sizeof hc.ckpt, "%s/config-%lld.state", ctx->plan.ckpt_dir, (long long)id) != 0)
         pf_fatal(__FILE__, __LINE__, "checkpoint path too long: %s", ctx->plan.ckpt_dir);
 
@@ -75,10 +103,13 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
             PF_ASSERT(t != NULL && trainer_set_isa(t, ctx->plan.isa, &err) == 0);
         }
     }
+    checkpoint_clock_start(&hc.clock, ctx->plan.checkpoint_interval, pf_now(), trainer_result(t)->epochs);
     pf_train_hooks hooks = {hook_batch, hook_epoch, &hc, &pf_stop_flag};
     int rc = trainer_finished(t) ? 1 : trainer_run(t, &hooks);
     if (rc < 0) {
-        /* Stopped: the last completed epoch is in the checkpoint; the row goes back to pending. */
+        /* Stopped: the trainer is as after its last completed epoch, which is written now unless
+           it is on disk already; the row goes back to pending. */
+        checkpoint_if_due(&hc, t, 1);
         store_write_pending(w->store, id);
         out->kind = SCHED_STOPPED;
         out->status = PF_STATUS_PENDING;
@@ -87,7 +118,9 @@ void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
         const pf_result *res = trainer_result(t);
         store_row_finished(&row, res, w->rank, w->host);
         row.isa = trainer_isa(t);
+        double tw = pf_now();
         store_write_result(w->store, id, &row, res);
+        farm_samples_add(&w->writes, pf_now() - tw);
         (void)unlink(hc.ckpt);
         out->kind = SCHED_DONE;
         out->status = row.status;

@@ -22,8 +22,8 @@
 #define GRID_MAX_CONFIGS 1000000
 
 /* The run's own keys, besides one per configuration field (config.h). */
-static const char *const run_keys[] = {"threads", "data_dir", "output", "description"};
-enum { R_THREADS, R_DATA_DIR, R_OUTPUT, R_DESCRIPTION, R_COUNT };
+static const char *const run_keys[] = {"threads", "data_dir", "output", "description", "checkpoint_interval"};
+enum { R_THREADS, R_DATA_DIR, R_OUTPUT, R_DESCRIPTION, R_CKPT_INTERVAL, R_COUNT };
 #define GRID_NKEYS (PF_NFIELDS + R_COUNT)
 
 /* The job file's key k (a configuration field's or the run's own); NULL for a derived field. */
@@ -372,6 +372,16 @@ static int read_keys(const parse_ctx *ctx, config_t *cf, pf_job *job)
                            (long long)config_setting_get_int64(s));
         job->threads = (int32_t)config_setting_get_int64(s);
     }
+    job->checkpoint_interval = PF_CHECKPOINT_INTERVAL_DEFAULT;
+    if ((s = found[PF_NFIELDS + R_CKPT_INTERVAL]) != NULL) {
+        if (!is_number(s))
+            return fail_at(ctx, line_of(s), "'checkpoint_interval' must be a number of seconds (got %s)", type_words(s));
+        double v = number_of(s);
+        if (!(v >= 0 && v <= PF_CHECKPOINT_INTERVAL_MAX))
+            return fail_at(ctx, line_of(s), "'checkpoint_interval' = %g is out of range [0, %g] seconds", v,
+                           PF_CHECKPOINT_INTERVAL_MAX);
+        job->checkpoint_interval = v;
+    }
     if ((s = found[PF_NFIELDS + R_DATA_DIR]) != NULL && setting_path(ctx, s, job->data_dir) != 0) return -1;
     if ((s = found[PF_NFIELDS + R_OUTPUT]) != NULL && setting_path(ctx, s, job->output) != 0) return -1;
     if ((s = found[PF_NFIELDS + R_DESCRIPTION]) != NULL && config_setting_type(s) != CONFIG_TYPE_STRING)
@@ -584,4 +594,67 @@ double grid_config_cost(const pf_config *cfg, int32_t n_train)
     double cap = cfg->subset > 0 && cfg->subset < ds.train_official_n ? 30 : 40;
     double epochs = cfg->max_epochs < cap ? cfg->max_epochs : cap;
     return passes * per_sample * epochs;
+}
+
+double grid_batch_cost(const pf_config *cfg)
+{
+    pf_dataset_shape ds;
+    dataset_shape(cfg->dataset, &ds);
+    double unit = model_forward_macs(PF_MODEL_SEED, 1, 28, 28, 10);
+    return 3.0 * cfg->batch_size * model_forward_macs(cfg->model, ds.c, ds.h, ds.w, ds.k) / unit;
+}
+
+double grid_calibrate(int threads)
+{
+    enum { B = 256 };
+    pf_model *m = model_create(PF_MODEL_SEED, 1, 28, 28, 10, B);
+    model_init(m, 1);
+    model_set_threads(m, threads);
+    uint8_t *img = pf_malloc((size_t)B * 28 * 28);
+    uint8_t lab[B];
+    pf_rng rng;
+    rng_seed(&rng, 7);
+    for (size_t i = 0; i < (size_t)B * 28 * 28; i++) img[i] = (uint8_t)rng_below(&rng, 256);
+    for (int i = 0; i < B; i++) lab[i] = (uint8_t)rng_below(&rng, 10);
+    pf_batch b = {img, lab, NULL, 0, B};
+    (void)model_eval_batch(m, &b, NULL); /* warm-up */
+    int64_t samples = 0;
+    double t0 = pf_now(), dt = 0;
+    do {
+        (void)model_eval_batch(m, &b, NULL);
+        samples += B;
+        dt = pf_now() - t0;
+    } while (dt < 0.5);
+    free(img);
+    model_free(m);
+    return (double)samples / dt;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+double grid_lpt_makespan(const double *secs, int64_t n, long ranks)
+{
+    PF_ASSERT(ranks >= 1);
+    double *s = pf_malloc(sizeof *s * (size_t)(n ? n : 1));
+    if (n) memcpy(s, secs, sizeof *s * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_desc);
+    /* Most expensive first to the least loaded rank, as the scheduler does. */
+    long nr = ranks < n ? ranks : (long)(n ? n : 1);
+    double *load = pf_calloc((size_t)nr, sizeof *load);
+    for (int64_t i = 0; i < n; i++) {
+        long best = 0;
+        for (long r = 1; r < nr; r++)
+            if (load[r] < load[best]) best = r;
+        load[best] += s[i];
+    }
+    double makespan = 0;
+    for (long r = 0; r < nr; r++)
+        if (load[r] > makespan) makespan = load[r];
+    free(load);
+    free(s);
+    return makespan;
 }

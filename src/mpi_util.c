@@ -1,8 +1,10 @@
 /* mpi_util.c -- MPI as poisonfarm uses it: checked calls, start-up, waits that sleep, broadcasts. */
 #include "poisonfarm/mpi_util.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +71,38 @@ int pf_mpi_init(int *argc, char ***argv, pf_error *err)
     return pf_mpi_thread_level_check(provided, err);
 }
 
+long pf_raise_open_files(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return LONG_MAX; /* unknown: nothing to say */
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) rl.rlim_cur = rl.rlim_max;
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+}
+
+int pf_mpi_check_open_files(MPI_Comm world, MPI_Comm node)
+{
+    int rank, size, nsize;
+    PF_MPI_CHECK(MPI_Comm_rank(world, &rank));
+    PF_MPI_CHECK(MPI_Comm_size(world, &size));
+    PF_MPI_CHECK(MPI_Comm_size(node, &nsize));
+    /* A socket to every rank elsewhere, the rank's own files (results, data, checkpoints, MPI's
+       shared memory) and room. */
+    long mine[2] = {-pf_raise_open_files(), (long)(size - nsize) + 64}, worst[2] = {0, 0};
+    PF_MPI_CHECK(MPI_Reduce(mine, worst, 2, MPI_LONG, MPI_MAX, 0, world));
+    long limit = -worst[0], need = worst[1];
+    if (rank != 0 || limit >= need) return 0;
+    fprintf(stderr,
+            "poisonfarm: warning: the open-file limit is %ld (a hard limit, on at least one rank), a rank may "
+            "need about %ld (%ld for connections to the ranks on other nodes, 64 for the rest): raise it "
+            "(ulimit -n, or the cluster's limits) if MPI fails to connect\n",
+            limit, need, need - 64);
+    fflush(stderr);
+    return 1;
+}
+
 void pf_mpi_errors_return(MPI_Comm comm) { PF_MPI_CHECK(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN)); }
 
 void pf_mpi_win_errors_return(MPI_Win win) { PF_MPI_CHECK(MPI_Win_set_errhandler(win, MPI_ERRORS_RETURN)); }
@@ -83,13 +117,32 @@ void pf_mpi_node_comm(MPI_Comm parent, MPI_Comm *node)
     pf_mpi_errors_return(*node);
 }
 
+void pf_poll_init(pf_poll *p, long max_ms)
+{
+    PF_ASSERT(max_ms >= 1);
+    p->start = pf_now();
+    p->max_ms = max_ms;
+    p->sleeps = 0;
+}
+
+void pf_poll_reset(pf_poll *p) { p->start = pf_now(); }
+
+void pf_poll_sleep(pf_poll *p)
+{
+    long ms = (long)((pf_now() - p->start) * 1000.0 / 10.0);
+    pf_sleep_ms(ms < 1 ? 1 : ms > p->max_ms ? p->max_ms : ms);
+    p->sleeps++;
+}
+
 void pf_mpi_wait(MPI_Request *req)
 {
+    pf_poll poll;
+    pf_poll_init(&poll, PF_POLL_MAX_MS);
     int flag = 0;
     for (;;) {
         PF_MPI_CHECK(MPI_Test(req, &flag, MPI_STATUS_IGNORE));
         if (flag) return;
-        pf_sleep_ms(2);
+        pf_poll_sleep(&poll);
     }
 }
 

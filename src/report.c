@@ -11,6 +11,13 @@ int report_write(const char *results_path, const char *out_dir, int quiet, pf_er
     pf_results r;
     memset(&r, 0, sizeof r);
     if (store_load(results_path, &r, err) != 0) return -1;
+    if (r.simulated) {
+        store_results_free(&r);
+        return pf_error_set(err, PF_ERR_USAGE,
+                            "%s is a dry run's file (poisonfarm run --dry-run): its rows are simulated, nothing was "
+                            "trained, there are no results to report",
+                            results_path);
+    }
     /* The report's name: the file name without directory and .h5. */
     char name[256];
     const char *base = fs_base_name(results_path);

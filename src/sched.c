@@ -38,7 +38,7 @@ void sched_queue_build(sched_queue *q, const pf_status *status, const double *co
         pf_status s = status[i];
         int bad = s == PF_STATUS_FAILED || s == PF_STATUS_DIVERGED;
         int run = sched_status_runs(s, retry_failed);
-        if (s == PF_STATUS_DONE) q->done++;
+        if (s == PF_STATUS_DONE || s == PF_STATUS_SIMULATED) q->done++;
         if (!run && bad) q->failed++;
         if (run) {
             items[q->n].cost = cost[i];
@@ -83,7 +83,11 @@ struct pf_sched {
     MPI_Request *stop_req;         /* per rank: that message's send, until completed */
     int stop_msg;                  /* the stop messages' contents (must outlive the sends) */
     int released;                  /* ranks told there is no more work */
+    int ready;                     /* first requests (READY) answered */
     int stopping;
+    /* the others: how long each request waited for its answer */
+    double *waits;
+    int64_t nwaits, capwaits;
 };
 
 pf_sched *sched_create(MPI_Comm comm, const sched_queue *q, const sched_ops *ops)
@@ -113,6 +117,7 @@ void sched_free(pf_sched *s)
     free(s->busy);
     free(s->stop_sent);
     free(s->stop_req);
+    free(s->waits);
     free(s);
 }
 
@@ -134,11 +139,12 @@ static void enter_stopping(pf_sched *s)
     }
 }
 
-/* Rank 0: answers every waiting rank. */
-static void serve(pf_sched *s)
+/* Rank 0: answers every waiting rank; returns how many. */
+static int serve(pf_sched *s)
 {
+    int answered = 0;
     if (pf_stop_flag) enter_stopping(s);
-    for (;;) {
+    for (;; answered++) {
         int flag = 0;
         MPI_Status status;
         PF_MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, s->comm, &flag, &status));
@@ -147,6 +153,7 @@ static void serve(pf_sched *s)
         int w = status.MPI_SOURCE;
         PF_MPI_CHECK(MPI_Recv(&r, (int)sizeof r, MPI_BYTE, w, TAG_REQUEST, s->comm, MPI_STATUS_IGNORE));
         s->busy[w] = -1;
+        if (r.kind == SCHED_READY) s->ready++;
         if (r.kind == SCHED_STOPPED) enter_stopping(s);
         if (r.kind == SCHED_DONE) s->ops.finished(s->ops.ctx, &r, w);
         if (pf_stop_flag) enter_stopping(s);
@@ -160,12 +167,13 @@ static void serve(pf_sched *s)
         /* The rank posted its receive before it sent the request: this send never waits long. */
         PF_MPI_CHECK(MPI_Send(&a, (int)sizeof a, MPI_BYTE, w, TAG_ASSIGN, s->comm));
     }
+    return answered;
 }
 
 void sched_poll(pf_sched *s)
 {
     if (s->rank == 0) {
-        serve(s);
+        (void)serve(s);
         return;
     }
     int flag = 0;
@@ -175,8 +183,15 @@ void sched_poll(pf_sched *s)
 
 static void main_rank0(pf_sched *s)
 {
+    pf_poll poll;
+    pf_poll_init(&poll, PF_POLL_MAX_MS);
+    /* Every rank asks first thing: answer them all before training, so that no rank waits for
+       one of this rank's batches to get its first configuration. */
+    while (s->ready < s->size - 1)
+        if (serve(s) == 0) pf_poll_sleep(&poll);
+    pf_poll_reset(&poll);
     for (;;) {
-        serve(s);
+        if (serve(s) > 0) pf_poll_reset(&poll);
         if (!s->stopping && s->next < s->q->n) {
             int64_t id = s->q->ids[s->next++];
             s->busy[0] = id;
@@ -188,7 +203,7 @@ static void main_rank0(pf_sched *s)
             continue;
         }
         if (s->released == s->size - 1) break;
-        pf_sleep_ms(2);
+        pf_poll_sleep(&poll);
     }
     /* Every rank a stop message went to has received it (its last assignment said so). */
     for (int w = 1; w < s->size; w++)
@@ -205,10 +220,12 @@ static void main_worker(pf_sched *s)
     for (;;) {
         MPI_Request recv, send;
         sched_assign a;
+        double t0 = pf_now();
         PF_MPI_CHECK(MPI_Irecv(&a, (int)sizeof a, MPI_BYTE, 0, TAG_ASSIGN, s->comm, &recv));
         PF_MPI_CHECK(MPI_Isend(&r, (int)sizeof r, MPI_BYTE, 0, TAG_REQUEST, s->comm, &send));
         pf_mpi_wait(&send);
         pf_mpi_wait(&recv);
+        double waited = pf_now() - t0;
         if (a.stop_sent && !stop_received) {
             int stop;
             PF_MPI_CHECK(MPI_Irecv(&stop, 1, MPI_INT, 0, TAG_STOP, s->comm, &recv));
@@ -216,8 +233,20 @@ static void main_worker(pf_sched *s)
             stop_received = 1;
         }
         if (a.id < 0) break;
+        if (s->nwaits == s->capwaits) {
+            s->capwaits = s->capwaits ? 2 * s->capwaits : 16;
+            s->waits = realloc(s->waits, sizeof *s->waits * (size_t)s->capwaits);
+            PF_CHECK_ALLOC(s->waits);
+        }
+        s->waits[s->nwaits++] = waited;
         s->ops.run(s->ops.ctx, a.id, &r);
     }
+}
+
+const double *sched_waits(const pf_sched *s, int64_t *n)
+{
+    *n = s->nwaits;
+    return s->waits;
 }
 
 void sched_main(pf_sched *s)

@@ -59,7 +59,8 @@ static const char *const str_attr_names[A_NSTR] = {
 /* The scalar root attributes. */
 typedef struct {
     uint64_t fingerprint;
-    int32_t ranks, epochs_capped, format;
+    int32_t ranks, epochs_capped, format, simulated;
+    double dry_run_scale;
 } scalar_attrs;
 
 static char *dup_or_empty(const char *s)
@@ -338,8 +339,9 @@ int store_create_file(const char *path, const pf_store_config *configs, int64_t 
         text += strlen(sv[i]);
         dense |= strlen(sv[i]) > 60000;
     }
+    const double scale = meta ? meta->dry_run_scale : 0;
     const scalar_attrs sc = {meta ? meta->fingerprint : 0, meta ? meta->ranks : 0, meta ? meta->epochs_capped : 0,
-                             PF_STORE_FORMAT};
+                             PF_STORE_FORMAT, scale > 0, scale};
 
     hid_t file = H5I_INVALID_HID, d = H5I_INVALID_HID, g = H5I_INVALID_HID;
     int sys_errno = 0;
@@ -436,6 +438,9 @@ int store_create_file(const char *path, const pf_store_config *configs, int64_t 
     attr_num(file, "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, &sc.fingerprint);
     attr_num(file, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT32, &sc.ranks);
     attr_num(file, "epochs_capped", H5T_STD_I32LE, H5T_NATIVE_INT32, &sc.epochs_capped);
+    /* Every file says whether it holds results or a dry run's simulated rows. */
+    attr_num(file, PF_STORE_SIMULATED_ATTR, H5T_STD_I32LE, H5T_NATIVE_INT32, &sc.simulated);
+    attr_num(file, "dry_run_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &sc.dry_run_scale);
     /* Closing writes the metadata: the last step that can meet a full disk. */
     hid_t closing = file;
     file = H5I_INVALID_HID;
@@ -578,6 +583,16 @@ void store_row_failed(pf_store_row *row, int32_t rank, const char *host, const c
     row->rank = rank;
     snprintf(row->host, sizeof row->host, "%s", host ? host : "");
     (void)pf_snprintf(row->reason, sizeof row->reason, "%s", reason ? reason : ""); /* truncated if long */
+}
+
+void store_row_simulated(pf_store_row *row, int32_t rank, const char *host, double seconds, double scale)
+{
+    store_row_pending(row);
+    row->status = PF_STATUS_SIMULATED;
+    row->train_seconds = seconds;
+    row->rank = rank;
+    snprintf(row->host, sizeof row->host, "%s", host ? host : "");
+    snprintf(row->reason, sizeof row->reason, "dry run: slept the estimate x %g, nothing trained", scale);
 }
 
 void store_row_finished(pf_store_row *row, const pf_result *res, int32_t rank, const char *host)

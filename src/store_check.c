@@ -1,8 +1,9 @@
 /* store_check.c -- the rules every row of a results file read back must follow (docs/results-
  * format.md): ids equal to their row, every configuration field in its range (config_validate),
  * classes and training items that fit the dataset, sizes within the file's own dimensions, statuses
- * and stop reasons that are names, fractions in [0, 1] or NaN, counts that fit, and the fingerprint
- * that the /configs rows and the data checksums give. A row that breaks one is damage (a bit flip,
+ * and stop reasons that are names, fractions in [0, 1] or NaN, counts that fit, simulated rows in a
+ * dry run's file only (and never a result in one), and the fingerprint that the /configs rows and
+ * the data checksums give. A row that breaks one is damage (a bit flip,
  * a hand edit, a truncated copy): the file is refused in one line naming the row and the field,
  * before anything indexes a table with such a value. */
 #include "store_internal.h"
@@ -126,6 +127,17 @@ static int check_result(const pf_results *r, int64_t i, const char *path, pf_err
         return bad_row(err, path, "results", i, "train_seconds", "%.17g is not a duration", w->train_seconds);
     if (w->rank < -1) return bad_row(err, path, "results", i, "rank", "%d is not a rank", (int)w->rank);
 
+    /* A dry run's file holds simulated rows, never results; a file of results never a simulated
+       row (format 7). */
+    if (w->status == PF_STATUS_SIMULATED && !r->simulated)
+        return bad_row(err, path, "results", i, "status", "simulated in a file of results (root attribute %s 0)",
+                       PF_STORE_SIMULATED_ATTR);
+    if (r->simulated && (w->status == PF_STATUS_DONE || w->status == PF_STATUS_FAILED || w->status == PF_STATUS_DIVERGED))
+        return bad_row(err, path, "results", i, "status", "%s in a dry run's file (nothing was trained in it)",
+                       status_name(w->status));
+    if (w->status == PF_STATUS_SIMULATED && w->stop != PF_STOP_NONE)
+        return bad_row(err, path, "results", i, "stop", "%s for a simulated row", stop_name(w->stop));
+
     /* What a finished row implies. (A pending or running row may hold anything in range: a run
        killed between a row's metrics and its status -- the commit mark, written last -- leaves a
        running row with finished metrics.) */
@@ -158,6 +170,17 @@ int store_validate(const pf_results *r, const char *path, const char *checksums,
     if (r->max_epochs < 1 || r->max_epochs > PF_MAX_EPOCHS)
         return pf_error_set(err, PF_ERR_CORRUPT, "%s: /history holds %d epochs, outside [1, %d] (a damaged "
                             "results file)", path, (int)r->max_epochs, PF_MAX_EPOCHS);
+    /* A dry run's file (format 7) says so, with the scale it slept at; a file of results has 0. */
+    if (r->simulated && !(r->dry_run_scale > 0 && r->dry_run_scale <= PF_DRY_RUN_SCALE_MAX))
+        return pf_error_set(err, PF_ERR_CORRUPT,
+                            "%s: root attribute dry_run_scale %.17g is outside (0, %g] in a dry run's file (a "
+                            "damaged results file)",
+                            path, r->dry_run_scale, PF_DRY_RUN_SCALE_MAX);
+    if (!r->simulated && r->dry_run_scale != 0)
+        return pf_error_set(err, PF_ERR_CORRUPT,
+                            "%s: root attribute dry_run_scale %.17g is not 0 in a file of results (a damaged "
+                            "results file)",
+                            path, r->dry_run_scale);
     for (int64_t i = 0; i < r->n; i++)
         if (check_config(r, i, path, err) != 0) return -1;
     for (int64_t i = 0; i < r->n; i++)

@@ -17,9 +17,12 @@
  * /results gains noise_rate and the detection measures; /transitions and /suspects.
  * 5: /ranks (every rank's host, for every run that starts); /runs rows carry the run's number and
  * its number of hosts instead of a 256-character host list; no hostnames root attribute.
- * 6: /results gains isa, the conv kernels' path of each result. */
-#define PF_STORE_FORMAT 6
+ * 6: /results gains isa, the conv kernels' path of each result.
+ * 7: dry runs: the status enum gains simulated; root attributes simulated (int32, 1 for a dry
+ * run's file) and dry_run_scale (float64, 0 for real results). */
+#define PF_STORE_FORMAT 7
 #define PF_STORE_FORMAT_ATTR "poisonfarm_format"
+#define PF_STORE_SIMULATED_ATTR "simulated"
 #define PF_STORE_NHIST 6
 /* The most rows a reader accepts (the job-file loader allows a million configurations). */
 #define PF_STORE_MAX_CONFIGS 1000000

@@ -2,6 +2,7 @@
  * results file's enum type. */
 #include "poisonfarm/store.h"
 
-static const char *const status_names[PF_STATUS_COUNT] = {"pending", "running", "done", "failed", "diverged"};
+static const char *const status_names[PF_STATUS_COUNT] = {"pending", "running", "done", "failed",
+                                                              "diverged", "simulated"};
 
 const char *status_name(pf_status s) { return pf_name_of(status_names, PF_STATUS_COUNT, (int)s); }

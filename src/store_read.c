@@ -210,6 +210,12 @@ int store_inspect(const char *path, pf_store_info *info, pf_error *err)
         goto cleanup;
     }
     snprintf(info->file_id, sizeof info->file_id, "%s", id);
+    int32_t simulated = 0;
+    if (read_num_attr(file, PF_STORE_SIMULATED_ATTR, H5T_NATIVE_INT32, &simulated) < 0 || (simulated != 0 && simulated != 1)) {
+        pf_error_set(err, PF_ERR_CORRUPT, "%s: results file without a valid '%s' attribute", path, PF_STORE_SIMULATED_ATTR);
+        goto cleanup;
+    }
+    info->simulated = simulated;
     if (read_dims(file, "results", 1, dims) < 0) {
         pf_error_set(err, PF_ERR_CORRUPT, "%s: unreadable /results table", path);
         goto cleanup;
@@ -285,7 +291,10 @@ static int load(const char *path, pf_results *r, int everything, pf_error *err)
     if (read_num_attr(file, "fingerprint", H5T_NATIVE_UINT64, &r->fingerprint) < 0
         || read_str_attr(file, "file_id", &id) < 0 || read_str_attr(file, "job_text", &r->job_text) < 0
         || read_str_attr(file, "data_checksums", &r->data_checksums) < 0
-        || read_num_attr(file, "epochs_capped", H5T_NATIVE_INT, &r->epochs_capped) < 0)
+        || read_num_attr(file, "epochs_capped", H5T_NATIVE_INT, &r->epochs_capped) < 0
+        || read_num_attr(file, PF_STORE_SIMULATED_ATTR, H5T_NATIVE_INT, &r->simulated) < 0
+        || read_num_attr(file, "dry_run_scale", H5T_NATIVE_DOUBLE, &r->dry_run_scale) < 0
+        || (r->simulated != 0 && r->simulated != 1))
         goto fail;
     snprintf(r->file_id, sizeof r->file_id, "%s", id);
 

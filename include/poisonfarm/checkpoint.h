@@ -25,4 +25,24 @@ int checkpoint_save(const pf_trainer *t, const char *path, pf_error *err);
  * state), t must be discarded. */
 int checkpoint_restore(pf_trainer *t, const char *path, pf_error *err);
 
+/* When a run checkpoints (the farm's rule): at most every `interval` seconds, counted from the
+ * last checkpoint (or from the configuration's start in this run); always when a stop arrives;
+ * never twice for one epoch. interval 0: after every epoch (the job setting: grid.h). Times are
+ * pf_now() seconds. */
+typedef struct {
+    double interval;          /* seconds, >= 0 */
+    double last;              /* pf_now() of the last checkpoint, or of the start */
+    int32_t saved_epoch;      /* the epoch on disk (0: none, or the one resumed from) */
+} pf_checkpoint_clock;
+
+/* Starts the clock at `now`, with `epoch` already on disk (0: none). */
+void checkpoint_clock_start(pf_checkpoint_clock *c, double interval, double now, int32_t epoch);
+
+/* 1 when the state after completed epoch `epoch` is to be written now: it is not on disk yet
+ * (epoch > saved_epoch) and either a stop arrived (stopping) or the interval has passed. */
+int checkpoint_due(const pf_checkpoint_clock *c, double now, int32_t epoch, int stopping);
+
+/* Records that epoch was written at now. */
+void checkpoint_clock_saved(pf_checkpoint_clock *c, double now, int32_t epoch);
+
 #endif

@@ -4,7 +4,13 @@
  * file) before the results file is touched and shares the verdict in the first collective step;
  * then every rank trains configurations, rank 0 handing them out (most expensive first, sched.h)
  * between its own training batches, and every rank writes the rows of the configurations it ran.
- * Nothing spins: waiting ranks poll with a short sleep.
+ * Nothing spins: waiting ranks poll with a sleep that backs off (mpi_util.h).
+ *
+ * A dry run (dry_run_scale > 0) goes through all of it -- checks, data, the shared file, the
+ * scheduling, the row writes, progress, stop and resume -- but each configuration sleeps its
+ * calibrated estimate (as `poisonfarm grid` prints it) x SCALE instead of training, and its row is
+ * written as simulated into a file marked as a dry run's: no real run resumes it, and the report
+ * and `train --from` refuse it. It measures the farm itself at a rank count (docs/scaling.md).
  *
  * Source files: farm.c (the run from start to end), farm_prepare.c (rank 0's checks and the plan),
  * farm_worker.c (one configuration and its row); the scheduler is sched.c, the data sharing shm.c. */
@@ -26,6 +32,11 @@ typedef struct {
     int retry_failed;             /* run failed and diverged configurations again */
     int quiet;                    /* no per-configuration progress lines */
     int64_t stop_after;           /* stop once this many more are done (0 = never) */
+    double checkpoint_interval;   /* --checkpoint-interval seconds (< 0 = the job's setting) */
+    int verbose;                  /* a line per completed epoch and per checkpoint, from every rank */
+    double dry_run_scale;         /* > 0: --dry-run SCALE: nothing is trained, each configuration
+                                     sleeps its estimated seconds x SCALE and its row is written as
+                                     simulated, into a file marked as a dry run's */
 } pf_run_opts;
 
 /* Runs the job. Collective over MPI_COMM_WORLD; MPI must be initialised by pf_mpi_init (and is left

@@ -16,6 +16,10 @@
 
 #define PF_GRID_MAX_AXIS 256
 
+/* The job setting checkpoint_interval (seconds): its default and largest value. */
+#define PF_CHECKPOINT_INTERVAL_DEFAULT 60.0
+#define PF_CHECKPOINT_INTERVAL_MAX 86400.0
+
 /* The values a job gives one configuration field: an axis' list, a count's 0..N-1, or a setting's
  * one value (the default when the key is absent, with line 0). */
 typedef struct {
@@ -35,6 +39,8 @@ typedef struct {
 
     /* The run's settings (not part of any configuration). */
     int32_t threads;            /* OpenMP threads per rank, 1 */
+    double checkpoint_interval; /* seconds between a running configuration's checkpoints, at most
+                                   (0: every epoch), PF_CHECKPOINT_INTERVAL_DEFAULT */
     int epochs_capped;          /* 1 when max_epochs < 100: reported in results and report */
     /* Paths, "" when not set. Relative paths are relative to the working directory. */
     char data_dir[PF_PATH_MAX];
@@ -79,5 +85,18 @@ uint64_t grid_fingerprint(const pf_job *job);
  * min(max_epochs, 40) for the whole training set (typical early-stopping points of the recipe).
  * n_train <= 0 means: the subset, or the official training-set size. */
 double grid_config_cost(const pf_config *cfg, int32_t n_train);
+
+/* The cost of one training batch of cfg in the same unit: 3 x batch_size forward passes of its model
+ * on its dataset's images. A dry run sleeps in batches of this length. */
+double grid_batch_cost(const pf_config *cfg);
+
+/* The unit's rate on this machine: forward passes per second of the seed model on MNIST-shaped
+ * images with `threads` threads, measured for about half a second. seconds = cost / rate. */
+double grid_calibrate(int threads);
+
+/* The makespan of n jobs of secs[i] seconds on `ranks` ranks when they are handed out most
+ * expensive first to the rank that is free first (the farm's order): what `poisonfarm grid -n`
+ * prints. secs is not changed. */
+double grid_lpt_makespan(const double *secs, int64_t n, long ranks);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <mpi.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdnoreturn.h>
 
 /* Evaluates an MPI call once; anything but MPI_SUCCESS aborts the job with MPI's message. */
@@ -44,6 +45,18 @@ int pf_mpi_thread_level_check(int provided, pf_error *err);
  * MPI_Init_thread itself is reported and aborts. */
 int pf_mpi_init(int *argc, char ***argv, pf_error *err);
 
+/* Before MPI_Init: raises this process's open-file limit (RLIMIT_NOFILE) to its hard limit, since
+ * MPI over TCP holds a socket per peer rank on another node (on one node Open MPI's shared memory
+ * needs about 20 descriptors per rank, whatever the rank count). Returns the soft limit now in
+ * effect (LONG_MAX when unlimited or unknown). */
+long pf_raise_open_files(void);
+
+/* Collective over world (node: this rank's node communicator): when the lowest open-file limit
+ * of the ranks is below what the ranks may need -- a socket to every rank on another node, and 64
+ * for the rest -- rank 0 prints one warning line on standard error naming the limit and what to
+ * do. Returns 1 on rank 0 when it warned, else 0. */
+int pf_mpi_check_open_files(MPI_Comm world, MPI_Comm node);
+
 /* Errors on comm / win are returned to the caller (and so reported by PF_MPI_CHECK). */
 void pf_mpi_errors_return(MPI_Comm comm);
 void pf_mpi_win_errors_return(MPI_Win win);
@@ -52,7 +65,26 @@ void pf_mpi_win_errors_return(MPI_Win win);
  * ordered as in parent, with errors returned. Free it with MPI_Comm_free. */
 void pf_mpi_node_comm(MPI_Comm parent, MPI_Comm *node);
 
-/* Completes req, sleeping 2 ms between tests instead of spinning. */
+/* Polling that backs off. A rank that waits tests without blocking and sleeps between tests, since
+ * a blocking MPI call spins at 100 % of a core with Open MPI (docs/design.md). Each sleep is a
+ * tenth of the time waited so far, at least 1 ms and at most max_ms: a wait that ends soon is
+ * noticed soon (at most about 10 % late), and a rank that waits long -- the ranks that finished
+ * first, waiting for the last configuration -- wakes up once every max_ms instead of hundreds of
+ * times a second. pf_poll_reset starts the count again when something happened. */
+#define PF_POLL_MAX_MS 1000
+typedef struct {
+    double start;        /* pf_now() when the wait began */
+    long max_ms;
+    int64_t sleeps;      /* sleeps so far (statistics) */
+} pf_poll;
+
+void pf_poll_init(pf_poll *p, long max_ms);
+void pf_poll_reset(pf_poll *p);
+/* Sleeps a tenth of the time waited since init or reset, within [1, max_ms] ms. */
+void pf_poll_sleep(pf_poll *p);
+
+/* Completes req, testing it and sleeping between tests (pf_poll, up to PF_POLL_MAX_MS) instead of
+ * spinning. */
 void pf_mpi_wait(MPI_Request *req);
 
 /* A barrier over comm that sleeps while it waits (MPI_Ibarrier + pf_mpi_wait). */

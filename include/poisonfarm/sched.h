@@ -82,6 +82,11 @@ void sched_main(pf_sched *s);
  * pf_stop_flag is set); the others check for a stop message from rank 0 and set pf_stop_flag. */
 void sched_poll(pf_sched *s);
 
+/* The ranks but 0: how long each of this rank's requests that got a configuration waited for it
+ * (seconds, from the request's send to the assignment's arrival), in order; *n of them (0 on rank
+ * 0). Valid until sched_free. */
+const double *sched_waits(const pf_sched *s, int64_t *n);
+
 /* NULL-safe. */
 void sched_free(pf_sched *s);
 

@@ -27,10 +27,12 @@ typedef enum {
     PF_STATUS_DONE,
     PF_STATUS_FAILED,
     PF_STATUS_DIVERGED,
+    PF_STATUS_SIMULATED,    /* a dry run's row: nothing was trained, no result (format 6) */
     PF_STATUS_COUNT
 } pf_status;
 
-const char *status_name(pf_status s);   /* "pending", "running", "done", "failed", "diverged" */
+/* "pending", "running", "done", "failed", "diverged", "simulated" */
+const char *status_name(pf_status s);
 
 #define PF_HOST_LEN 64
 #define PF_REASON_LEN 128
@@ -73,10 +75,18 @@ void store_row_failed(pf_store_row *row, int32_t rank, const char *host, const c
  * training diverged; its metrics, rank and host; no reason. */
 void store_row_finished(pf_store_row *row, const pf_result *res, int32_t rank, const char *host);
 
+/* The /results row of a configuration a dry run simulated: status simulated, its rank and host,
+ * train_seconds the simulated (slept) seconds, reason saying it is a dry run's; every metric as in
+ * a pending row (NaN, -1). */
+void store_row_simulated(pf_store_row *row, int32_t rank, const char *host, double seconds, double scale);
+
 /* The accuracy a reader compares with the seed's: heldout_acc for selection split, else
  * best_val_acc (the clean accuracy at the chosen epoch, also with poisoned validation). Used by the
  * farm's progress lines and by the report. */
 double store_reported_accuracy(const pf_config *cfg, const pf_store_row *row);
+
+/* The largest SCALE of a dry run (run --dry-run SCALE). */
+#define PF_DRY_RUN_SCALE_MAX 1000.0
 
 /* Root attributes written at creation. */
 typedef struct {
@@ -87,6 +97,8 @@ typedef struct {
     int32_t ranks;
     int epochs_capped;
     const char *file_id;          /* random hex id keying the checkpoint directory */
+    double dry_run_scale;         /* > 0: a dry run's file (root attributes simulated = 1 and
+                                     dry_run_scale); 0: real results */
 } pf_store_meta;
 
 /* One /ranks row, appended for every rank when a run starts (store_begin_run). */
@@ -125,6 +137,7 @@ typedef struct {
     int32_t format;               /* the file's format version when it is a poisonfarm results
                                      file, also when the call fails because it is not this
                                      program's format; 0 otherwise */
+    int simulated;                /* 1: a dry run's file (simulated rows, no results) */
 } pf_store_info;
 int store_inspect(const char *path, pf_store_info *info, pf_error *err);
 
@@ -206,6 +219,8 @@ typedef struct {
     int32_t *transitions;         /* n * kmax * kmax: true -> trained label counts */
     pf_suspect *suspects;         /* n * PF_SUSPECTS, item -1 for no entry */
     char *job_text;               /* root attribute */
+    int simulated;                /* 1: a dry run's file: its rows are simulated, not results */
+    double dry_run_scale;         /* the dry run's SCALE (0 for real results) */
     char *data_checksums;         /* root attribute: "dataset/file md5" lines */
     uint64_t fingerprint;
     char file_id[40];

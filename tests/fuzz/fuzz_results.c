@@ -4,7 +4,8 @@
  * of a valid results file -- enums, sizes, ids, counts, NaNs, strings, attributes, whole objects
  * removed: byte-level damage mostly finds faults inside HDF5 itself, value-level damage is what
  * poisonfarm must survive. A file a reader accepts must be one the farm, the scheduler and the cost
- * model can use (every configuration valid, every index in range); a refused one is one line.
+ * model can use (every configuration valid, every index in range; simulated rows only in a dry
+ * run's file, and no result in one); a refused one is one line.
  *
  * Input: records of 6 bytes, then the value's bytes: op, a, b, c, len, then len bytes (len 0: an
  * interesting value chosen by a). op % 6: 0 a /configs member, 1 a /results member, 2 an element
@@ -47,7 +48,7 @@ static void make_base(void)
     }
     const char *sums = "mnist/t10k-labels-idx1-ubyte 0123456789abcdef0123456789abcdef\n";
     pf_store_meta meta = {"datasets = [\"mnist\"];\n", "fuzz.cfg", store_configs_fingerprint(c, N_ROWS, sums), sums,
-                          2, 1, "00112233445566778899aabbccddeeff"};
+                          2, 1, "00112233445566778899aabbccddeeff", 0};
     pf_error err = {0};
     if (store_create_file(base_path, c, N_ROWS, &meta, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
@@ -141,12 +142,15 @@ static void apply(hid_t f, const uint8_t *d, size_t n)
     static const char *const numeric[] = {"history/train_loss", "history/val_acc", "history/lr", "confusion",
                                           "transitions"};
     static const char *const tables[] = {"suspects", "runs", "ranks"};
-    static const char *const attrs[] = {"fingerprint", "poisonfarm_format", "epochs_capped", "ranks", "file_id",
-                                        "job_text", "data_checksums", "created"};
-    static const char *const objects[] = {"configs", "results", "history", "history/val_acc", "confusion",
+    /* The numeric attributes first (N_NUM_ATTRS), then the strings. */
+    enum { N_ATTRS = 10, N_NUM_ATTRS = 6, N_OBJECTS = 17 };
+    static const char *const attrs[N_ATTRS] = {"fingerprint", "poisonfarm_format", "epochs_capped", "ranks",
+                                               "simulated", "dry_run_scale", "file_id", "job_text",
+                                               "data_checksums", "created"};
+    static const char *const objects[N_OBJECTS] = {"configs", "results", "history", "history/val_acc", "confusion",
                                           "transitions", "suspects", "runs", "ranks", "@fingerprint",
                                           "@file_id", "@job_text", "@data_checksums", "@epochs_capped",
-                                          "@poisonfarm_format"};
+                                          "@poisonfarm_format", "@simulated", "@dry_run_scale"};
     size_t p = 0;
     for (int k = 0; k < 16 && p + 5 <= n; k++) {
         uint8_t op = d[p], a = d[p + 1], b = d[p + 2], c = d[p + 3], len = d[p + 4];
@@ -177,8 +181,8 @@ static void apply(hid_t f, const uint8_t *d, size_t n)
             break;
         }
         case 3: {
-            const char *at = attrs[b % 8];
-            if (b % 8 >= 4) {
+            const char *at = attrs[b % N_ATTRS];
+            if (b % N_ATTRS >= N_NUM_ATTRS) {
                 char text[257];
                 memcpy(text, val, nv);
                 text[nv] = '\0';
@@ -193,7 +197,7 @@ static void apply(hid_t f, const uint8_t *d, size_t n)
             }
             break;
         }
-        case 4: h5m_remove(f, objects[b % 15]); break;
+        case 4: h5m_remove(f, objects[b % N_OBJECTS]); break;
         case 5: {
             const char *t = tables[b % 3];
             member_of(f, t, c, member, sizeof member);
@@ -209,6 +213,7 @@ static void apply(hid_t f, const uint8_t *d, size_t n)
 static void use(const pf_results *r)
 {
     FZ_REQUIRE(r->n >= 1 && r->kmax >= 2 && r->kmax <= PF_MAX_CLASSES && r->max_epochs >= 1);
+    FZ_REQUIRE(r->simulated ? r->dry_run_scale > 0 && r->dry_run_scale <= PF_DRY_RUN_SCALE_MAX : r->dry_run_scale == 0);
     pf_status *st = malloc(sizeof *st * (size_t)r->n);
     double *cost = malloc(sizeof *cost * (size_t)r->n);
     for (int64_t i = 0; i < r->n; i++) {
@@ -221,6 +226,10 @@ static void use(const pf_results *r)
         FZ_REQUIRE((int)r->rows[i].status >= 0 && r->rows[i].status < PF_STATUS_COUNT);
         FZ_REQUIRE((int)r->rows[i].stop >= 0 && r->rows[i].stop < PF_STOP_COUNT);
         FZ_REQUIRE(strcmp(status_name(r->rows[i].status), "?") != 0);
+        /* Simulated rows only in a dry run's file, and never a result in one (format 7). */
+        const pf_status s = r->rows[i].status;
+        FZ_REQUIRE(s != PF_STATUS_SIMULATED || r->simulated);
+        FZ_REQUIRE(!r->simulated || s == PF_STATUS_PENDING || s == PF_STATUS_RUNNING || s == PF_STATUS_SIMULATED);
         double acc = store_reported_accuracy(&c->cfg, &r->rows[i]);
         FZ_REQUIRE(isnan(acc) || (acc >= 0 && acc <= 1));
         FZ_REQUIRE(memchr(r->rows[i].host, '\0', sizeof r->rows[i].host) != NULL);
@@ -252,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     pf_error err = {0};
     pf_store_info info;
     if (store_inspect(work_path, &info, &err) == 0) {
-        FZ_REQUIRE(info.exists && info.nconfigs >= 1);
+        FZ_REQUIRE(info.exists && info.nconfigs >= 1 && (info.simulated == 0 || info.simulated == 1));
     } else {
         FZ_ONE_LINE(err);
     }

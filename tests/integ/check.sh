@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/integ/check.sh -- `poisonfarm check RESULTS.h5`: a valid file (exit 0) with what a resume would
 # keep and run, and every kind of refusal with its own exit status and one line: no file (5), not a
-# results file (6), another format (7), damaged (8), bad usage (2). It only reads: the file is
-# unchanged, also while a run holds its lock.
+# results file (6), another format (7), damaged (8), bad usage (2); a dry run's file is valid and said
+# to be one. It only reads: the file is unchanged, also while a run holds its lock.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
@@ -11,9 +11,11 @@ if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/
 fi
 POKE=$ROOT/${BUILD:-build}/tests/h5poke
 DRIVER=$ROOT/${BUILD:-build}/tests/test_store
+# A checkpoint after every epoch (checkpoint_interval = 0): the kill below waits for the first one.
 cat >"$TMP/job.cfg" <<'CFG'
 datasets = ["mnist"]; modes = ["random"]; subsets = [1000]; percents = [0, 25, 50, 75];
 max_epochs = 6; patience = 10; lr_patience = 10; validation_items = 500; batch_sizes = [32];
+checkpoint_interval = 0;
 CFG
 # Two rows done, then a kill -9 once the third has checkpointed an epoch: a running row with its
 # checkpoint, and a stale lock.
@@ -67,5 +69,23 @@ cp "$TMP/r.h5" "$TMP/d3.h5"; "$POKE" "$TMP/d3.h5" --remove history
 expect check_missing_table 8 "/history is missing" "$TMP/d3.h5"
 cp "$TMP/r.h5" "$TMP/d4.h5"; "$POKE" "$TMP/d4.h5" --remove /history/val_loss
 expect check_missing_history 8 "cannot read val_loss" "$TMP/d4.h5"
+
+# A dry run's file (format 7) is valid and said to be a dry run's; a simulated row in a file of
+# results, or a result in a dry run's file, is damage.
+"$BIN" run "$TMP/job.cfg" -o "$TMP/dry.h5" --dry-run 0.001 --quiet >"$TMP/dry.log" 2>&1 || fail check_dry_run_reference "$(cat "$TMP/dry.log")"
+"$BIN" check "$TMP/dry.h5" >"$TMP/dry.out" 2>"$TMP/dry.err"
+rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$TMP/dry.err" ] &&
+   grep -q "dry.h5: a poisonfarm dry run's file (run --dry-run 0.001), format [0-9]*, 4 configurations .*nothing was trained, its rows are simulated, not results" "$TMP/dry.out" &&
+   grep -q "rows: 4 simulated, 0 running (interrupted), 0 pending" "$TMP/dry.out" &&
+   grep -q "report, train --from and a real run refuse it" "$TMP/dry.out"; then pass check_dry_run_file; else
+    fail check_dry_run_file "exit $rc" "$(cat "$TMP/dry.out" "$TMP/dry.err")"; fi
+cat "$TMP/dry.out" | sed 's/^/    /'
+cp "$TMP/r.h5" "$TMP/d5.h5"; "$POKE" "$TMP/d5.h5" /results 0 status 5
+expect check_simulated_row_in_results 8 "/results row 0, status: simulated in a file of results" "$TMP/d5.h5"
+cp "$TMP/dry.h5" "$TMP/d6.h5"; "$POKE" "$TMP/d6.h5" /results 1 status 2
+expect check_result_in_dry_run_file 8 "/results row 1, status: done in a dry run's file" "$TMP/d6.h5"
+cp "$TMP/dry.h5" "$TMP/d7.h5"; "$POKE" "$TMP/d7.h5" @simulated 0
+expect check_dry_run_unmarked 8 "dry_run_scale 0.001 is not 0 in a file of results" "$TMP/d7.h5"
 expect check_usage_no_file 2 "which results file" 
 expect check_usage_bad_option 2 "unknown option" --frobnicate "$TMP/r.h5"

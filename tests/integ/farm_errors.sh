@@ -39,6 +39,9 @@ expect_user_error bad_job_wrong_type "type.cfg:[0-9]+:" 2 run "$(job type 'datas
 expect_user_error bad_job_subset_too_large "subset.cfg:[0-9]+:.*(subset|60000)" 2 run "$(job subset 'datasets = ["mnist"]; modes = ["random"]; subsets = [70000]; percents = [0];')" -o "$TMP/x.h5"
 expect_user_error missing_job_file "nonexistent.cfg" 2 run "$TMP/nonexistent.cfg" -o "$TMP/x.h5"
 expect_user_error bad_option "unknown option" 2 run --frobnicate
+expect_user_error bad_checkpoint_interval "--checkpoint-interval: expected seconds from 0 to 86400, got '-5'" 2 run --checkpoint-interval -5
+expect_user_error bad_job_checkpoint_interval "interval.cfg:3: 'checkpoint_interval' = -1 is out of range" 2 run "$(job interval "$base
+checkpoint_interval = -1;")" -o "$TMP/x.h5"
 expect_user_error bad_isa "--isa.*sse9" 2 run "$(job ok "$base")" -o "$TMP/x.h5" --isa sse9
 # OpenBLAS on a generic core: a user error stays one line (the warning comes after validation) ...
 OPENBLAS_CORETYPE=Prescott expect_user_error user_error_before_blas_warning "unknown option" 2 run --frobnicate

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/integ/farm_resume.sh -- interruptions and resume: --stop-after, SIGUSR1, kill -9 of the
 # whole job, and a configuration interrupted mid-way; each resumed file must end with exactly the
-# metrics of an uninterrupted run.
+# metrics of an uninterrupted run. The jobs checkpoint after every epoch (checkpoint_interval = 0),
+# so that a kill finds checkpoints; the last part checks checkpoints by time (written at the stop
+# only, when the interval has not passed).
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
@@ -11,11 +13,12 @@ fi
 cat >"$TMP/resume.cfg" <<'CFG'
 datasets = ["mnist"]; modes = ["random", "biased"]; subsets = [300];
 percents = [0, 25, 50, 75]; batch_sizes = [64];
-max_epochs = 4; validation_items = 500;
+max_epochs = 4; validation_items = 500; checkpoint_interval = 0;
 CFG
 cat >"$TMP/long.cfg" <<'CFG'
 datasets = ["mnist"]; modes = ["random"]; subsets = [1000]; percents = [10];
 batch_sizes = [32]; max_epochs = 8; patience = 50; lr_patience = 50; validation_items = 1000;
+checkpoint_interval = 0;
 CFG
 JOB=$TMP/resume.cfg
 mpirun -q -np 2 $BIN run "$JOB" -o "$TMP/ref.h5" --quiet >/dev/null 2>&1
@@ -103,3 +106,26 @@ if grep -q 'resumes after epoch' "$TMP/long2.log" && [ -z "$(ls "$out".ckpt-* 2>
 pf_metrics "$TMP/long-ref.h5" >"$TMP/lr.m"; pf_metrics "$out" >"$TMP/lo.m"
 if [ -s "$TMP/lr.m" ] && cmp -s "$TMP/lr.m" "$TMP/lo.m"; then pass midway_resume_same_metrics; else
     fail midway_resume_same_metrics "metrics differ from the uninterrupted run" "$(diff "$TMP/lr.m" "$TMP/lo.m" | head -8)"; fi
+
+# Checkpoints by time: with an interval longer than the run, a configuration writes no checkpoint
+# while it trains, and exactly one when the stop arrives -- of its last completed epoch, from which
+# the next run resumes to the same results. The stop is sent once the run has reported the second
+# completed epoch (--verbose: a line per epoch), so at least two epochs are done.
+out=$TMP/timed.h5
+pf_at_line 2 '^poisonfarm: rank 0: configuration 0 epoch [0-9]+$' "$TMP/timed1.log" usr1 \
+    mpirun -q -np 1 $BIN run "$TMP/long.cfg" -o "$out" --checkpoint-interval 3600 --verbose
+rc=$?
+written=$(grep -c 'checkpoint written' "$TMP/timed1.log")
+stop_epoch=$(sed -n 's/^poisonfarm: rank 0: configuration 0 epoch \([0-9]*\) (stopped), checkpoint written$/\1/p' "$TMP/timed1.log")
+if [ $rc -eq 4 ] && [ "$written" = 1 ] && [ -n "$stop_epoch" ] && [ "$stop_epoch" -ge 2 ] &&
+    [ -n "$(ls "$out".ckpt-*/config-0.state 2>/dev/null)" ]; then
+    pass interval_checkpoint_only_at_stop; else
+    fail interval_checkpoint_only_at_stop "exit $rc (want 4), $written checkpoints written (want 1, at the stop, epoch >= 2)" \
+        "$(cat "$TMP/timed1.log")"; fi
+mpirun -q -np 1 $BIN run "$TMP/long.cfg" -o "$out" --checkpoint-interval 3600 >"$TMP/timed2.log" 2>&1
+if [ -n "$stop_epoch" ] && grep -q "configuration 0 resumes after epoch $stop_epoch\$" "$TMP/timed2.log"; then
+    pass interval_resumes_from_stop_epoch; else
+    fail interval_resumes_from_stop_epoch "want 'resumes after epoch ${stop_epoch:-?}'" "$(cat "$TMP/timed2.log")"; fi
+pf_metrics "$out" >"$TMP/timed.m"
+if [ -s "$TMP/lr.m" ] && cmp -s "$TMP/lr.m" "$TMP/timed.m"; then pass interval_resume_same_metrics; else
+    fail interval_resume_same_metrics "metrics differ from the uninterrupted run" "$(diff "$TMP/lr.m" "$TMP/timed.m" | head -8)"; fi

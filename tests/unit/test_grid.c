@@ -96,6 +96,8 @@ static const bad_case bad_cases[] = {
     {BASE "repeats = 0;\n", "bad.cfg:5: ", "'repeats' = 0 is out of range"},
     {BASE "threads = 0;\n", "bad.cfg:5: ", "'threads' = 0 is out of range"},
     {BASE "threads = 5000;\n", "bad.cfg:5: ", "'threads' = 5000 is out of range [1, 1024]"},
+    {BASE "checkpoint_interval = -1;\n", "bad.cfg:5: ", "'checkpoint_interval' = -1 is out of range [0, 86400] seconds"},
+    {BASE "checkpoint_interval = \"60\";\n", "bad.cfg:5: ", "'checkpoint_interval' must be a number of seconds"},
     {BASE "repeats = 1001;\n", "bad.cfg:5: ", "'repeats' = 1001 is out of range [1, 1000]"},
     {BASE "batch_sizes = [256,\n 100000];\n", "bad.cfg:6: ", "'batch_sizes': 100000 is outside [1, 65536]"},
     {BASE "seed = -1;\n", "bad.cfg:5: ", "'seed': -1 is negative"},
@@ -174,7 +176,7 @@ static void good_job_expands_in_order(void **state)
         "repeats = 2;\n"
         "percents = (0, 0.5, 100);\n"
         "max_epochs = 7; patience = 3; lr_patience = 2; lr_factor = 0.5; lr = 0.01;\n"
-        "seed = 5000000000L; threads = 2; validation_items = 1000;\n"
+        "seed = 5000000000L; threads = 2; validation_items = 1000; checkpoint_interval = 0.5;\n"
         "data_dir = \"/tmp/d\"; output = \"out/x.h5\"; description = \"a test\";\n";
     pf_job job;
     pf_error err = {0};
@@ -188,6 +190,7 @@ static void good_job_expands_in_order(void **state)
     assert_string_equal(job.data_dir, "/tmp/d");
     assert_string_equal(job.output, "out/x.h5");
     assert_int_equal(job.threads, 2);
+    assert_true(job.checkpoint_interval == 0.5);
     assert_int_equal(job.epochs_capped, 1);
     const pf_dataset_id ds[] = {PF_DS_CIFAR10, PF_DS_MNIST};
     const pf_mode modes[] = {PF_MODE_BIASED, PF_MODE_RANDOM};
@@ -254,6 +257,7 @@ static void defaults_follow_the_recipe(void **state)
     assert_true(job.configs[0].seed == 1);
     assert_int_equal(job.configs[0].paired_init, 0);
     assert_int_equal(job.threads, 1);
+    assert_true(job.checkpoint_interval == 60);
     assert_int_equal(job.epochs_capped, 0);
     assert_string_equal(job.data_dir, "");
     assert_string_equal(job.output, "");
@@ -291,7 +295,7 @@ static void fingerprint_is_the_set_of_configurations(void **state)
                     "modes    = [\"biased\", \"random\"];\n"
                     "datasets = [\"cifar10\",\n             \"mnist\"];\n"
                     "max_epochs = 50;\nseed = 3;\nbatch_sizes = [256];\nlr = 0.001;\nthreads = 2;\n"
-                    "output = \"elsewhere.h5\";\n";
+                    "output = \"elsewhere.h5\"; checkpoint_interval = 5;\n";
     uint64_t fa = fingerprint_of(a);
     assert_true(fa == fingerprint_of(b));
     const char *changed[] = {

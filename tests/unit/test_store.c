@@ -561,6 +561,49 @@ static void inspect_good_file(void **state)
     assert_int_equal(info.count[PF_STATUS_FAILED], 0);
 }
 
+/* Every file says whether it holds real results; a dry run's file and its simulated rows are
+ * told apart by inspect and load. */
+static void simulated_file_marked(void **state)
+{
+    (void)state;
+    char path[512], real[512];
+    tpath(path, sizeof path, "dry.h5");
+    tpath(real, sizeof real, "real.h5");
+    pf_store_config cfgs[2];
+    make_config(&cfgs[0], 0);
+    make_config(&cfgs[1], 1);
+    pf_store_meta meta = {.job_text = "x", .job_path = "j.cfg", .fingerprint = store_configs_fingerprint(cfgs, 2, ""),
+                          .data_checksums = "", .ranks = 1, .epochs_capped = 1, .file_id = "ab",
+                          .dry_run_scale = 0.25};
+    pf_store *s = store_create(MPI_COMM_WORLD, path, cfgs, 2, &meta);
+    pf_store_row row;
+    store_row_simulated(&row, 0, "h", 3.5, 0.25);
+    store_write_result(s, 1, &row, NULL);
+    store_close(s);
+    store_close(create_file(real, 2));
+
+    pf_store_info info;
+    pf_error err = {0};
+    assert_int_equal(store_inspect(path, &info, &err), 0);
+    assert_int_equal(info.simulated, 1);
+    assert_int_equal(info.count[PF_STATUS_SIMULATED], 1);
+    assert_int_equal(info.count[PF_STATUS_PENDING], 1);
+    assert_int_equal(store_inspect(real, &info, &err), 0);
+    assert_int_equal(info.simulated, 0);
+
+    pf_results r;
+    assert_int_equal(store_load(path, &r, &err), 0);
+    assert_int_equal(r.simulated, 1);
+    assert_true(r.dry_run_scale == 0.25);
+    assert_int_equal(r.rows[1].status, PF_STATUS_SIMULATED);
+    assert_true(r.rows[1].train_seconds == 3.5);
+    store_results_free(&r);
+    assert_int_equal(store_load(real, &r, &err), 0);
+    assert_int_equal(r.simulated, 0);
+    assert_true(r.dry_run_scale == 0);
+    store_results_free(&r);
+}
+
 static void runs_append_twice(void **state)
 {
     (void)state;
@@ -1025,6 +1068,7 @@ int main(int argc, char **argv)
         }
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(round_trip),
+            cmocka_unit_test(simulated_file_marked),
             cmocka_unit_test(h5dump_shows_names_and_attributes),
             cmocka_unit_test(inspect_missing),
             cmocka_unit_test(inspect_empty_file),

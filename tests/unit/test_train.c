@@ -370,6 +370,42 @@ static void checkpoint_resume_is_bit_identical(void **state)
     synth_free(&ds);
 }
 
+/* The farm's rule for when to checkpoint (checkpoint.h), on made-up times. */
+static void checkpoint_clock_by_time(void **state)
+{
+    (void)state;
+    pf_checkpoint_clock c;
+    /* Every 60 s: not before the interval has passed since the start ... */
+    checkpoint_clock_start(&c, 60, 1000, 0);
+    assert_false(checkpoint_due(&c, 1010, 1, 0));
+    assert_false(checkpoint_due(&c, 1059.9, 2, 0));
+    assert_true(checkpoint_due(&c, 1060, 2, 0));
+    checkpoint_clock_saved(&c, 1061, 2);
+    /* ... then counted from the last checkpoint; */
+    assert_false(checkpoint_due(&c, 1100, 3, 0));
+    assert_true(checkpoint_due(&c, 1121, 3, 0));
+    /* never twice for one epoch, however late; */
+    assert_false(checkpoint_due(&c, 5000, 2, 0));
+    assert_false(checkpoint_due(&c, 5000, 2, 1));
+    /* always at a stop, when the epoch is not on disk yet. */
+    assert_true(checkpoint_due(&c, 1062, 3, 1));
+    checkpoint_clock_saved(&c, 1062, 3);
+    assert_false(checkpoint_due(&c, 1063, 3, 1));
+
+    /* 0: after every epoch, once. */
+    checkpoint_clock_start(&c, 0, 1000, 0);
+    assert_false(checkpoint_due(&c, 1000, 0, 0));
+    assert_true(checkpoint_due(&c, 1000, 1, 0));
+    checkpoint_clock_saved(&c, 1000, 1);
+    assert_false(checkpoint_due(&c, 1000, 1, 0));
+    assert_true(checkpoint_due(&c, 1000, 2, 0));
+
+    /* A configuration resumed from epoch 7: that epoch is on disk already. */
+    checkpoint_clock_start(&c, 0, 1000, 7);
+    assert_false(checkpoint_due(&c, 2000, 7, 1));
+    assert_true(checkpoint_due(&c, 1000, 8, 0));
+}
+
 /* The checkpoint records the kernels' path: a run checkpointed on avx512 continues on avx2 (and
  * back) to the very same result as a run that never moved, since the two give the same bits; a
  * move to or from the scalar path (which rounds differently) is refused, so that configuration
@@ -1034,6 +1070,7 @@ int main(void)
         cmocka_unit_test(detection_matches_an_independent_pass),
         cmocka_unit_test(asymmetric_realised_rate),
         cmocka_unit_test(mode_file_in_the_trainer),
+        cmocka_unit_test(checkpoint_clock_by_time),
         cmocka_unit_test(mnist_1000_clean_learns),
         cmocka_unit_test(mnist_1000_all_poisoned_stays_low),
     };

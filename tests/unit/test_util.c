@@ -73,6 +73,7 @@ static void names_round_trip(void **state)
     assert_string_equal(selection_name(PF_SEL_SPLIT), "split");
     assert_string_equal(stop_name(PF_STOP_MAX_EPOCHS), "max_epochs");
     assert_string_equal(status_name(PF_STATUS_DIVERGED), "diverged");
+    assert_string_equal(status_name(PF_STATUS_SIMULATED), "simulated");
     assert_string_equal(status_name(PF_STATUS_COUNT), "?");
     assert_string_equal(stop_name((pf_stop)-1), "?");
     pf_dataset_id id = PF_DS_CIFAR10;
@@ -166,6 +167,18 @@ static void store_row_fills(void **state)
     res.stop = PF_STOP_EARLY;
     store_row_finished(&finished, &res, 1, "h");
     assert_int_equal(finished.status, PF_STATUS_DONE);
+
+    /* A dry run's row: simulated, no metric, the seconds slept, a reason saying so. */
+    pf_store_row sim;
+    store_row_simulated(&sim, 5, "n", 12.5, 0.01);
+    assert_int_equal(sim.status, PF_STATUS_SIMULATED);
+    assert_true(isnan(sim.best_val_acc) && isnan(sim.final_val_acc) && isnan(sim.heldout_acc));
+    assert_int_equal(sim.best_epoch, -1);
+    assert_int_equal(sim.epochs, -1);
+    assert_true(sim.train_seconds == 12.5);
+    assert_int_equal(sim.rank, 5);
+    assert_string_equal(sim.host, "n");
+    assert_non_null(strstr(sim.reason, "dry run"));
 
     /* The reported accuracy: the held-out half for selection split, else the best epoch's. */
     pf_config cfg;

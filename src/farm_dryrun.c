@@ -35,12 +35,7 @@ void farm_simulate_config(farm_worker *w, int64_t id, sched_outcome *out)
     const pf_store_config *sc = &ctx->configs[id];
     const double scale = ctx->plan.dry_run_scale, rate = ctx->plan.rate;
     double t0 = pf_now();
-    memset(out, 0, sizeof *out);
-    out->id = id;
-    out->best_epoch = -1;
-    out->accuracy = NAN;
-
-    store_write_running(w->store, id, w->rank, w->host);
+    farm_start_config(w, id, out);
     /* The estimate, and the batches between which training answers the scheduler. */
     const double total = ctx->cost[id] / rate * scale;
     const double batch = grid_batch_cost(&sc->cfg) / rate * scale;

@@ -91,6 +91,10 @@ typedef struct {
     farm_samples writes;           /* seconds of each finished row's write (store_write_result) */
 } farm_worker;
 
+/* Starts configuration id on this worker: out cleared (no best epoch, accuracy NaN) and its row
+ * marked running. The first step of farm_run_config and farm_simulate_config. */
+void farm_start_config(farm_worker *w, int64_t id, sched_outcome *out);
+
 /* Trains configuration id on this rank, resuming from its checkpoint when there is one, writes its
  * row (running, then the result, or pending again when stopped) and fills *out for rank 0. */
 void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out);

@@ -56,17 +56,21 @@ static void hook_epoch(void *p, const pf_trainer *t)
     sched_poll(h->w->sched);
 }
 
+void farm_start_config(farm_worker *w, int64_t id, sched_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->best_epoch = -1;
+    out->accuracy = NAN;
+    store_write_running(w->store, id, w->rank, w->host);
+}
+
 void farm_run_config(farm_worker *w, int64_t id, sched_outcome *out)
 {
     farm_ctx *ctx = w->ctx;
     const pf_store_config *sc = &ctx->configs[id];
     double t0 = pf_now();
-    memset(out, 0, sizeof *out);
-    out->id = id;
-    out->best_epoch = -1;
-    out->accuracy = NAN;
-
-    store_write_running(w->store, id, w->rank, w->host);
+    farm_start_config(w, id, out);
     cfg_hooks_ctx hc;
     memset(&hc, 0, sizeof hc);
     hc.w = w;

@@ -55,6 +55,15 @@ static int has_i32(const int32_t *vals, int n, int32_t v)
     return 0;
 }
 
+rp_key rp_grid_key(const rp_grid *g, int dataset, int mode, int32_t subset)
+{
+    rp_key k = g->base;
+    k.dataset = dataset;
+    k.mode = mode;
+    k.subset = subset;
+    return k;
+}
+
 void rp_grid_scan(const pf_results *r, rp_grid *g)
 {
     memset(g, 0, sizeof *g);

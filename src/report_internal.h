@@ -60,6 +60,9 @@ typedef struct {
 
 void rp_grid_scan(const pf_results *r, rp_grid *g);
 
+/* The key of one curve: the grid's baseline with this dataset, mode and subset. */
+rp_key rp_grid_key(const rp_grid *g, int dataset, int mode, int32_t subset);
+
 
 /* Builds the curve of the done configurations matching key; points without a value are left out.
  * Returns the number of points. */

@@ -53,10 +53,7 @@ static int fig_main(rp_ctx *x, int32_t subset, pf_error *err)
     for (int di = 0; di < g->ndatasets; di++)
         for (int mi = 0; mi < g->nmodes; mi++) {
             rp_series *s = &fig.series[fig.nseries++];
-            rp_key k = g->base;
-            k.dataset = g->datasets[di];
-            k.mode = g->modes[mi];
-            k.subset = subset;
+            rp_key k = rp_grid_key(g, g->datasets[di], g->modes[mi], subset);
             rp_curve_build(x->r, &k, RP_VALUE_ACCURACY, &s->curve);
             snprintf(s->title, sizeof s->title, "%s %s", dataset_name((pf_dataset_id)k.dataset),
                      poison_mode_name((pf_mode)k.mode));
@@ -115,10 +112,7 @@ static int fig_detection(rp_ctx *x, int32_t subset, pf_error *err)
     int points = 0;
     for (int di = 0; di < g->ndatasets; di++)
         for (int mi = 0; mi < g->nmodes; mi++) {
-            rp_key k = g->base;
-            k.dataset = g->datasets[di];
-            k.mode = g->modes[mi];
-            k.subset = subset;
+            rp_key k = rp_grid_key(g, g->datasets[di], g->modes[mi], subset);
             rp_series *a = &acc.series[acc.nseries++], *b = &auc.series[auc.nseries++];
             rp_curve_build(x->r, &k, RP_VALUE_ACCURACY, &a->curve);
             points += rp_curve_build(x->r, &k, RP_VALUE_AUROC, &b->curve);
@@ -169,10 +163,7 @@ static int fig_axis(rp_ctx *x, rp_axis ax, int32_t subset, int mode, pf_error *e
         const char *dn = dataset_name((pf_dataset_id)g->datasets[di]);
         for (int v = 0; v < per; v++) {
             rp_series *s = &fig.series[fig.nseries++];
-            rp_key k = g->base;
-            k.dataset = g->datasets[di];
-            k.mode = mode;
-            k.subset = subset;
+            rp_key k = rp_grid_key(g, g->datasets[di], mode, subset);
             rp_value val = RP_VALUE_ACCURACY;
             switch (ax) {
             case AX_BATCH:

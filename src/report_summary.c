@@ -92,10 +92,7 @@ static void subset_table(FILE *f, const pf_results *r, const rp_grid *g, int32_t
     int rows = 0;
     for (int di = 0; di < g->ndatasets; di++) {
         for (int mi = 0; mi < g->nmodes; mi++) {
-            rp_key k = g->base;
-            k.dataset = g->datasets[di];
-            k.mode = g->modes[mi];
-            k.subset = subset;
+            rp_key k = rp_grid_key(g, g->datasets[di], g->modes[mi], subset);
             rp_curve c;
             if (rp_curve_build(r, &k, RP_VALUE_ACCURACY, &c) == 0) continue;
             const rp_point *clean = rp_curve_at(&c, 0.0);
@@ -143,10 +140,7 @@ static void full_vs_subset(FILE *f, const pf_results *r, const rp_grid *g, int32
     int rows = 0;
     for (int di = 0; di < g->ndatasets; di++) {
         for (int mi = 0; mi < g->nmodes; mi++) {
-            rp_key k = g->base;
-            k.dataset = g->datasets[di];
-            k.mode = g->modes[mi];
-            k.subset = subset;
+            rp_key k = rp_grid_key(g, g->datasets[di], g->modes[mi], subset);
             rp_curve small, full;
             /* At 0 % the modes do not differ (the labels are the same; the runs are independent
              * unless paired_init): the clean subset points of every mode together are the
@@ -255,10 +249,7 @@ static void detection(FILE *f, const pf_results *r, const rp_grid *g)
         int head = 0;
         for (int di = 0; di < g->ndatasets; di++)
             for (int mi = 0; mi < g->nmodes; mi++) {
-                rp_key k = g->base;
-                k.dataset = g->datasets[di];
-                k.mode = g->modes[mi];
-                k.subset = subset;
+                rp_key k = rp_grid_key(g, g->datasets[di], g->modes[mi], subset);
                 rp_curve c[8];
                 for (int v = 0; v < 8; v++) rp_curve_build(r, &k, vals[v], &c[v]);
                 for (int l = 0; l < nl; l++) {

@@ -19,6 +19,14 @@ check() {
     if "$@"; then pass "$name"; else fail "$name" "check failed: $*"; fi
 }
 
+# pf_need_mnist NAME : true when MNIST is in DATA_DIR; otherwise reports NAME as skipped (the
+# script then exits 0: `pf_need_mnist NAME || exit 0`).
+pf_need_mnist() {
+    [ -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] || [ -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ] && return 0
+    skip "$1" "no MNIST in $DATA_DIR (run make data)"
+    return 1
+}
+
 # A fresh temporary directory removed at exit.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pf-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

@@ -5,10 +5,7 @@
 # to be one. It only reads: the file is unchanged, also while a run holds its lock.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip check "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist check || exit 0
 POKE=$ROOT/${BUILD:-build}/tests/h5poke
 DRIVER=$ROOT/${BUILD:-build}/tests/test_store
 # A checkpoint after every epoch (checkpoint_interval = 0): the kill below waits for the first one.

@@ -9,10 +9,7 @@
 # left. Whatever order the three take the lock in, these hold: the test does not depend on timing.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip concurrency "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist concurrency || exit 0
 REPS=${PF_CONCURRENCY_REPS:-20}
 # X loads more data than Y (and CIFAR-10 when it is there), so Y often does all its work while an X
 # run is still loading: the interleaving that once let X resume Y's file with its own rows.

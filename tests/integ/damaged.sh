@@ -6,10 +6,7 @@
 # same way.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip damaged "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist damaged || exit 0
 POKE=$ROOT/${BUILD:-build}/tests/h5poke
 cat >"$TMP/job.cfg" <<'CFG'
 datasets = ["mnist"]; modes = ["random"]; subsets = [20]; percents = [0, 50, 100];

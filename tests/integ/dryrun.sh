@@ -6,10 +6,7 @@
 # hard limit, a warning when the hard limit is too low.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip dryrun "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist dryrun || exit 0
 NP=32
 # 2 modes x 2 sizes x 24 percents = 96 configurations; the whole training set's are the long ones.
 cat >"$TMP/grid.cfg" <<'CFG'

@@ -3,10 +3,7 @@
 # metrics; h5dump shows enum names and done statuses; the /runs log; `poisonfarm grid`.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip farm "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist farm || exit 0
 JOB=jobs/smoke.cfg
 
 for np in 1 2 3; do

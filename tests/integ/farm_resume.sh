@@ -6,10 +6,7 @@
 # only, when the interval has not passed).
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip farm_resume "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist farm_resume || exit 0
 cat >"$TMP/resume.cfg" <<'CFG'
 datasets = ["mnist"]; modes = ["random", "biased"]; subsets = [300];
 percents = [0, 25, 50, 75]; batch_sizes = [64];

@@ -7,10 +7,7 @@
 # the reason otherwise.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip faults "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist faults || exit 0
 MNT=$TMP/mnt
 mkdir -p "$MNT"
 # mount_tmpfs OPTIONS: a fresh tmpfs at $MNT.

@@ -3,10 +3,7 @@
 # under mpirun, names of moved-aside files that never replace one another.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip output "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist output || exit 0
 cat >"$TMP/a.cfg" <<'CFG'
 datasets = ["mnist"]; modes = ["random"]; subsets = [20]; percents = [0, 50];
 max_epochs = 1; validation_items = 20; batch_sizes = [10];

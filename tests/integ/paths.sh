@@ -6,10 +6,7 @@
 # only guards against the hang these checks exist for: every command here ends in about a second.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
-if [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte" ] && [ ! -f "$DATA_DIR/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    skip paths "no MNIST in $DATA_DIR (run make data)"
-    exit 0
-fi
+pf_need_mnist paths || exit 0
 GUARD=120
 
 # expect NAME WANT-RC PATTERN CMD...: exit WANT-RC, standard error's last line matches PATTERN,

@@ -32,24 +32,9 @@ TIMEOUT=${PF_MN_TIMEOUT:-240}
 HOSTS=(nodeA nodeB nodeC)
 SMOKE_JOB=$ROOT/jobs/smoke.cfg
 
-passed=0 failed=0 skipped=0
-pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
-fail() {
-    echo "[  FAILED  ] $1"
-    failed=$((failed + 1))
-    shift
-    local l
-    for l in "$@"; do echo "    $l"; done
-}
-skip() { echo "[  SKIPPED ] $1: $2"; skipped=$((skipped + 1)); }
+# shellcheck source=tests/suite.sh
+source "$HERE/../suite.sh"
 info() { echo "    $*"; }
-summary() {
-    if [ "$skipped" -gt 0 ]; then
-        echo "$passed passed, $failed failed, $skipped skipped"
-    else
-        echo "$passed passed, $failed failed"
-    fi
-}
 # Not possible here: a skip with the reason, or under CI a failure.
 cannot() {
     if [ "${CI:-}" = true ]; then

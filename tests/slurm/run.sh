@@ -24,23 +24,8 @@ SMOKE_JOB=$ROOT/jobs/smoke.cfg
 JOB_TIMEOUT=${PF_SLURM_JOB_TIMEOUT:-240}
 NP=2
 
-passed=0 failed=0 skipped=0
-pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
-fail() {
-    echo "[  FAILED  ] $1"
-    failed=$((failed + 1))
-    shift
-    local l
-    for l in "$@"; do echo "    $l"; done
-}
-skip() { echo "[  SKIPPED ] $1: $2"; skipped=$((skipped + 1)); }
-summary() {
-    if [ "$skipped" -gt 0 ]; then
-        echo "$passed passed, $failed failed, $skipped skipped"
-    else
-        echo "$passed passed, $failed failed"
-    fi
-}
+# shellcheck source=tests/suite.sh
+source "$HERE/../suite.sh"
 
 # Not root, or someone else's Slurm here: nothing we may start. CI must run the suite, so there
 # the same conditions are failures.

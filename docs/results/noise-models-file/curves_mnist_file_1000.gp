@@ -1,0 +1,24 @@
+# curves_mnist_file_1000.gp -- Validation accuracy per epoch: mnist, file, 1000 training items
+# Written by `poisonfarm report`; restyle and rerun with: gnuplot curves_mnist_file_1000.gp
+# Data: curves_mnist_file_1000.dat (accuracies as fractions; this script shows them in %).
+reset
+set encoding utf8
+set terminal pngcairo size 1000,620 noenhanced font "sans,12"
+set output "curves_mnist_file_1000.png"
+set grid lc rgb "#dddddd"
+set key outside right top noenhanced
+set style fill transparent solid 0.18 noborder
+set title "Validation accuracy per epoch: mnist, file, 1000 training items"
+set xlabel "epoch"
+set ylabel "validation accuracy (%)"
+set xrange [1:35]
+set xtics 4
+set yrange [0:100]
+set ytics 10
+set key title "poisoned"
+plot \
+  "curves_mnist_file_1000.dat" index 0 using 1:($2*100) with linespoints lc rgb "#d62728" lw 2 pt 7 ps 0.5 title "100 %"
+set terminal svg size 1000,620 dynamic noenhanced font "sans,12"
+set output "curves_mnist_file_1000.svg"
+replot
+set output

@@ -167,6 +167,8 @@ test-multinode: deps data
 # (trainer, model, data, poisoning and the command line); errors or definite leaks fail. The
 # emulated AVX2 kernels make valgrind about 1000x slower than native, which puts test_train's
 # dozens of training epochs out of reach: the ASan/UBSan build covers it (make SANITIZE=1 test-unit).
+# Valgrind emulates no AVX-512: under it the CPU reports AVX2 and the avx2 path runs; the avx512
+# kernels are checked natively by the ASan/UBSan build.
 VALGRIND_SUPP := $(wildcard /usr/share/openmpi/openmpi-valgrind.supp)
 VALGRIND := valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
             --child-silent-after-fork=yes --suppressions=tests/valgrind.supp \
